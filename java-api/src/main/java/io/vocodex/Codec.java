@@ -1,0 +1,220 @@
+package io.vocodex;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.codec.CodecModel;
+import io.vocodex.model.ModelFolder;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A neural audio codec loaded from a model folder, ready to turn audio into tokens and back.
+ *
+ * <pre>{@code
+ * try (Codec codec = Codec.load(Path.of("weights/encodec_24khz_tiny"), Device.cpu())) {
+ *     Audio audio = Audio.of(samples, codec.sampleRate());
+ *     Tokens tokens = codec.encode(audio, 6.0);        // kbps -> codebooks x frames
+ *     Audio back = codec.decode(tokens);
+ *
+ *     try (StreamingEncoder enc = codec.streamingEncoder(6.0)) {   // live audio, any chunk size
+ *         Tokens now = enc.push(chunk);                 // frames that became complete
+ *         Tokens rest = enc.flush();                    // end of stream
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>A {@code Codec} is thread-safe: its weights are immutable and every call or stream keeps its
+ * own state. Tokens do not depend on the batch, the chunking or the thread count: streaming gives
+ * the batch tokens for every frame, and each clip of {@link #encodeBatch} its solo tokens.
+ */
+public final class Codec implements AutoCloseable {
+    private final Path source;
+    private final CodecModel model;
+    private final Device device;
+    private final CpuContext ctx;
+    private volatile boolean closed;
+
+    private Codec(Path source, CodecModel model, Device device) {
+        this.source = source;
+        this.model = model;
+        this.device = device;
+        this.ctx = new CpuContext(device.threads());
+    }
+
+    /**
+     * Loads the model folder {@code dir} ({@code config.json} + {@code model.safetensors}) onto
+     * {@code device}. Throws {@link VocodexException} naming the file and the problem if the folder
+     * is incomplete, the config unknown or a tensor missing, extra or misshaped.
+     */
+    public static Codec load(Path dir, Device device) {
+        return new Codec(dir, ModelFolder.load(dir), device);
+    }
+
+    /** Wraps an already built model (tests, importers). */
+    public static Codec of(CodecModel model, Device device) {
+        return new Codec(null, model, device);
+    }
+
+    public String architecture() {
+        return model.architecture();
+    }
+
+    public int sampleRate() {
+        return model.sampleRate();
+    }
+
+    /** Input samples per code frame. */
+    public int hopLength() {
+        return model.hopLength();
+    }
+
+    public double frameRate() {
+        return model.frameRate();
+    }
+
+    public int codebookSize() {
+        return model.codebookSize();
+    }
+
+    public int maxCodebooks() {
+        return model.maxCodebooks();
+    }
+
+    /** The bandwidths (kbps) the model was trained for. */
+    public double[] bandwidths() {
+        return model.bandwidths();
+    }
+
+    /** Codebooks used at {@code bandwidthKbps}, as the original maps a bandwidth to a quantizer count. */
+    public int codebooksFor(double bandwidthKbps) {
+        return model.codebooksFor(bandwidthKbps);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The model, for architecture-specific calls (latents, margins). */
+    public CodecModel model() {
+        return model;
+    }
+
+    /** Config and sizes as JSON (what {@code vocodex inspect} prints). */
+    public ObjectNode describe() {
+        ObjectNode o = model.describe();
+        if (source != null) {
+            o.put("path", source.toString());
+        }
+        return o;
+    }
+
+    /** Tokens {@code [codebooks][frames]} of {@code audio} at {@code bandwidthKbps}. */
+    public Tokens encode(Audio audio, double bandwidthKbps) {
+        checkOpen();
+        int nq = checkedCodebooks(bandwidthKbps);
+        checkAudio(audio, "audio");
+        return tokens(model.encode(ctx, audio.samples(), nq));
+    }
+
+    /**
+     * Tokens of every clip, each exactly the tokens {@link #encode} gives it alone, whatever the
+     * lengths and order of the others.
+     */
+    public List<Tokens> encodeBatch(List<Audio> clips, double bandwidthKbps) {
+        checkOpen();
+        int nq = checkedCodebooks(bandwidthKbps);
+        for (int i = 0; i < clips.size(); i++) {
+            checkAudio(clips.get(i), "clip " + i);
+        }
+        List<Tokens> out = new ArrayList<>(clips.size());
+        for (Audio a : clips) {
+            out.add(tokens(model.encode(ctx, a.samples(), nq)));
+        }
+        return out;
+    }
+
+    /** Audio for {@code tokens} (the full decoder output: frames x hop samples). */
+    public Audio decode(Tokens tokens) {
+        checkOpen();
+        checkTokens(tokens);
+        return Audio.of(model.decode(ctx, tokens.codes()), model.sampleRate());
+    }
+
+    /** A streaming encoder at {@code bandwidthKbps}; close it when the stream ends. */
+    public StreamingEncoder streamingEncoder(double bandwidthKbps) {
+        checkOpen();
+        int nq = checkedCodebooks(bandwidthKbps);
+        return new StreamingEncoder(this, model.openEncoder(nq));
+    }
+
+    /** A streaming decoder; close it when the stream ends. */
+    public StreamingDecoder streamingDecoder() {
+        checkOpen();
+        return new StreamingDecoder(this, model.openDecoder());
+    }
+
+    CpuContext context() {
+        return ctx;
+    }
+
+    Tokens tokens(int[][] codes) {
+        return new Tokens(codes, model.frameRate(), model.codebookSize());
+    }
+
+    private int checkedCodebooks(double bandwidthKbps) {
+        if (!(bandwidthKbps > 0) || Double.isInfinite(bandwidthKbps)) {
+            throw new VocodexException("bandwidth must be a positive number of kbps, got " + bandwidthKbps);
+        }
+        int nq = model.codebooksFor(bandwidthKbps);
+        if (nq > model.maxCodebooks()) {
+            throw new VocodexException("bandwidth " + bandwidthKbps + " kbps needs " + nq + " codebooks; this model has "
+                    + model.maxCodebooks() + " (supported: " + java.util.Arrays.toString(model.bandwidths()) + " kbps)");
+        }
+        return nq;
+    }
+
+    void checkAudio(Audio audio, String what) {
+        if (audio == null) {
+            throw new VocodexException(what + " is null");
+        }
+        if (audio.sampleRate() != model.sampleRate()) {
+            throw new VocodexException(what + " is at " + audio.sampleRate() + " Hz; this model takes " + model.sampleRate()
+                    + " Hz (resample first, e.g. io.vocodex.audio.Resampler or vocodex encode which resamples)");
+        }
+        if (audio.length() == 0) {
+            throw new VocodexException(what + " is empty (0 samples)");
+        }
+        audio.requireFinite(what);
+    }
+
+    void checkTokens(Tokens tokens) {
+        if (tokens.codebookSize() != model.codebookSize()) {
+            throw new VocodexException("tokens use " + tokens.codebookSize() + " codes per codebook; this model has "
+                    + model.codebookSize());
+        }
+        if (tokens.numCodebooks() < 1 || tokens.numCodebooks() > model.maxCodebooks()) {
+            throw new VocodexException("tokens have " + tokens.numCodebooks() + " codebooks; this model takes 1.."
+                    + model.maxCodebooks());
+        }
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new VocodexException("codec is closed");
+        }
+    }
+
+    /** Reads a JSON file (helper for tools). */
+    static JsonNode json(Path p) {
+        return ModelFolder.readJson(p);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        ctx.close();
+    }
+}

@@ -1,0 +1,116 @@
+package io.vocodex.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vocodex.VocodexException;
+import io.vocodex.codec.CodecModel;
+import io.vocodex.codec.encodec.EncodecConfig;
+import io.vocodex.codec.encodec.EncodecModel;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * The on-disk model format: a folder with
+ * <ul>
+ *   <li>{@code config.json}: {@code {"architecture": "encodec", "format_version": 1, ...}} followed by
+ *       the architecture's hyper-parameters under the original constructor names;</li>
+ *   <li>{@code model.safetensors}: the weights under the original checkpoint's tensor names
+ *       (weight-norm pairs may stay unfolded; they are folded at load).</li>
+ * </ul>
+ */
+public final class ModelFolder {
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final int FORMAT_VERSION = 1;
+
+    private ModelFolder() {
+    }
+
+    /** Loads and validates the model in {@code dir}. */
+    public static CodecModel load(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new VocodexException(dir + ": not a model folder (want a directory with " + CONFIG + " and " + WEIGHTS + ")");
+        }
+        JsonNode cfg = readJson(dir.resolve(CONFIG));
+        JsonNode arch = cfg.get("architecture");
+        if (arch == null || !arch.isTextual()) {
+            throw new VocodexException(dir.resolve(CONFIG) + ": missing \"architecture\" (e.g. \"encodec\")");
+        }
+        JsonNode version = cfg.get("format_version");
+        if (version != null && version.asInt() > FORMAT_VERSION) {
+            throw new VocodexException(dir.resolve(CONFIG) + ": format_version " + version.asInt()
+                    + " is newer than this Vocodex reads (" + FORMAT_VERSION + "); upgrade Vocodex");
+        }
+        Path weights = dir.resolve(WEIGHTS);
+        return switch (arch.asText()) {
+            case "encodec" -> {
+                EncodecConfig c;
+                try {
+                    c = EncodecConfig.fromJson(cfg);
+                } catch (VocodexException e) {
+                    throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+                }
+                try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+                    Weights w = Weights.of(f);
+                    EncodecModel m = new EncodecModel(c, w);
+                    rejectUnused(w, weights);
+                    yield m;
+                }
+            }
+            default -> throw new VocodexException(dir.resolve(CONFIG) + ": unknown architecture \"" + arch.asText()
+                    + "\" (supported: encodec)");
+        };
+    }
+
+    /** Throws if the checkpoint holds tensors the model never read: a config/checkpoint mismatch. */
+    public static void rejectUnused(Weights w, Path file) {
+        Set<String> extra = w.unused();
+        if (!extra.isEmpty()) {
+            throw new VocodexException(file + ": " + extra.size() + " tensor(s) not used by the configured model "
+                    + "(does config.json match the checkpoint?): " + abbreviate(extra));
+        }
+    }
+
+    static String abbreviate(Set<String> names) {
+        StringBuilder sb = new StringBuilder();
+        int i = 0;
+        for (String n : names) {
+            if (i++ == 20) {
+                sb.append(", ... (").append(names.size() - 20).append(" more)");
+                break;
+            }
+            sb.append(i == 1 ? "" : ", ").append(n);
+        }
+        return sb.toString();
+    }
+
+    /** Parses a JSON file, with errors naming the file. */
+    public static JsonNode readJson(Path p) {
+        try {
+            return new ObjectMapper().readTree(Files.readString(p, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            throw new VocodexException(p + ": no such file");
+        } catch (JsonProcessingException e) {
+            throw new VocodexException(p + ": not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new VocodexException(p + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Pretty-prints {@code node} to {@code p} atomically. */
+    public static void writeJson(Path p, JsonNode node) {
+        try {
+            byte[] bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(node);
+            SafetensorsWriter.writeAtomically(p, bytes);
+        } catch (JsonProcessingException e) {
+            throw new VocodexException(p + ": cannot serialise JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.vocodex.nn;
+
+import io.vocodex.VocodexException;
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.CpuOps;
+
+/**
+ * A 1-d convolution with the padding rules of EnCodec's {@code SConv1d} (shared by Mimi's
+ * {@code StreamingConv1d}): total padding {@code P = (K-1)*dilation + 1 - stride}, all on the left
+ * when causal (split {@code P - P/2} left, {@code P/2} right otherwise), plus an extra right
+ * padding that completes the last window, so that the output has {@code ceil(L / stride)} frames.
+ *
+ * <p>Streaming ({@link #step}) emits an output as soon as its window has arrived; the only
+ * look-ahead is at the very start, where reflect padding mirrors samples {@code 1..P} and so needs
+ * {@code P+1} samples before the first output. End padding is applied by {@link #flush}.
+ */
+public final class Conv1dLayer implements StreamingModule {
+    private final int inChannels;
+    private final int outChannels;
+    private final int kernel;
+    private final int stride;
+    private final int dilation;
+    private final int groups;
+    private final boolean causal;
+    private final PadMode padMode;
+    private final float[] weight; // (Cout, Cin/groups, K), weight-norm folded
+    private final float[] bias;   // (Cout) or null
+
+    public Conv1dLayer(int inChannels, int outChannels, int kernel, int stride, int dilation, int groups,
+                       boolean causal, PadMode padMode, float[] weight, float[] bias) {
+        if (inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new VocodexException("conv channels " + inChannels + "->" + outChannels + " not divisible by groups " + groups);
+        }
+        if (weight.length != outChannels * (inChannels / groups) * kernel) {
+            throw new VocodexException("conv weight has " + weight.length + " values, expected "
+                    + outChannels * (inChannels / groups) * kernel);
+        }
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.dilation = dilation;
+        this.groups = groups;
+        this.causal = causal;
+        this.padMode = padMode;
+        this.weight = weight;
+        this.bias = bias;
+    }
+
+    /** Effective kernel span {@code (K-1)*dilation + 1}. */
+    public int span() {
+        return (kernel - 1) * dilation + 1;
+    }
+
+    /** Total padding {@code span - stride}. */
+    public int paddingTotal() {
+        return span() - stride;
+    }
+
+    /** EnCodec's {@code get_extra_padding_for_conv1d} for an input of {@code length} samples. */
+    public int extraPadding(long length) {
+        int span = span();
+        int p = paddingTotal();
+        // n_frames = (length - span + p) / stride + 1, as a real number; ceil of it
+        long num = length - span + p;
+        long nFramesCeil = Math.floorDiv(num + stride - 1, stride) + 1;
+        long ideal = (nFramesCeil - 1) * stride + (span - p);
+        return (int) Math.max(0, ideal - length);
+    }
+
+    @Override
+    public float[][] forward(CpuContext ctx, float[][] x) {
+        int len = Frames.length(x);
+        int p = paddingTotal();
+        int extra = extraPadding(len);
+        int left = causal ? p : p - p / 2;
+        int right = causal ? extra : p / 2 + extra;
+        float[][] padded = padMode.pad(x, left, right);
+        return CpuOps.conv1d(ctx, padded, weight, bias, outChannels, kernel, stride, dilation, groups);
+    }
+
+    /** Streaming state: pending (padded) input columns and how much raw input has been seen. */
+    static final class State implements ModuleState {
+        final GrowableFrames pending;
+        long rawSeen;
+        boolean started;
+
+        State(int channels, int capacity) {
+            pending = new GrowableFrames(channels, capacity);
+        }
+    }
+
+    @Override
+    public ModuleState newState() {
+        if (!causal) {
+            throw new VocodexException("a non-causal convolution cannot stream: its outputs depend on future input");
+        }
+        if (stride > 1 && paddingTotal() < stride) {
+            throw new VocodexException("streaming conv with kernel span " + span() + " < 2*stride " + stride + " is not supported");
+        }
+        return new State(inChannels, span() + stride);
+    }
+
+    @Override
+    public float[][] step(CpuContext ctx, ModuleState s, float[][] x) {
+        State st = (State) s;
+        st.pending.append(x);
+        st.rawSeen += Frames.length(x);
+        int p = paddingTotal();
+        if (!st.started) {
+            int need = padMode == PadMode.REFLECT ? p + 1 : 0;
+            if (st.pending.len < need || st.pending.len == 0) {
+                return Frames.empty(outChannels);
+            }
+            // Prepend the left padding, now that the samples it mirrors are here.
+            GrowableFrames g = st.pending;
+            g.ensure(g.len + p);
+            for (int c = 0; c < g.data.length; c++) {
+                float[] row = g.data[c];
+                float[] raw = row.clone();
+                System.arraycopy(raw, 0, row, p, g.len);
+                for (int i = 0; i < p; i++) {
+                    row[p - 1 - i] = padMode.leftValue(raw, g.len, i + 1);
+                }
+            }
+            g.len += p;
+            st.started = true;
+        }
+        return emitComplete(ctx, st, st.pending.len);
+    }
+
+    private float[][] emitComplete(CpuContext ctx, State st, int available) {
+        int span = span();
+        if (available < span) {
+            return Frames.empty(outChannels);
+        }
+        int n = (available - span) / stride + 1;
+        float[][] y = CpuOps.conv1d(ctx, st.pending.data, (n - 1) * stride + span, weight, bias,
+                outChannels, kernel, stride, dilation, groups);
+        st.pending.dropFront(n * stride);
+        return y;
+    }
+
+    @Override
+    public float[][] flush(CpuContext ctx, ModuleState s) {
+        State st = (State) s;
+        if (!st.started) {
+            // Too little input to have started: the whole stream is still here; batch semantics.
+            if (st.rawSeen == 0) {
+                return Frames.empty(outChannels);
+            }
+            return forward(ctx, st.pending.copy(0, st.pending.len));
+        }
+        int extra = extraPadding(st.rawSeen);
+        GrowableFrames g = st.pending;
+        g.ensure(g.len + extra);
+        for (int c = 0; c < g.data.length; c++) {
+            float[] row = g.data[c];
+            for (int i = 0; i < extra; i++) {
+                row[g.len + i] = padMode.rightValue(row, g.len, i + 1);
+            }
+        }
+        g.len += extra;
+        return emitComplete(ctx, st, g.len);
+    }
+
+    @Override
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+}

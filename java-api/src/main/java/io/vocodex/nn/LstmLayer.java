@@ -1,0 +1,82 @@
+package io.vocodex.nn;
+
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.model.Weights;
+
+/**
+ * A stack of unidirectional LSTM layers over time (EnCodec's {@code SLSTM}), PyTorch weight
+ * names {@code weight_ih_l{k}}, {@code weight_hh_l{k}}, {@code bias_ih_l{k}}, {@code bias_hh_l{k}},
+ * with an optional skip connection {@code y = lstm(x) + x}. The state is each layer's
+ * {@code (h, c)}, so streaming is exact by construction.
+ */
+public final class LstmLayer implements StreamingModule {
+    private final int dim;
+    private final int layers;
+    private final boolean skip;
+    private final float[][] wih;
+    private final float[][] whh;
+    private final float[][] bih;
+    private final float[][] bhh;
+
+    /** Reads the weights under {@code w} (e.g. {@code encoder.model.13.lstm}). */
+    public LstmLayer(int dim, int layers, boolean skip, Weights w) {
+        this.dim = dim;
+        this.layers = layers;
+        this.skip = skip;
+        wih = new float[layers][];
+        whh = new float[layers][];
+        bih = new float[layers][];
+        bhh = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            wih[l] = w.floats("weight_ih_l" + l, 4 * dim, dim);
+            whh[l] = w.floats("weight_hh_l" + l, 4 * dim, dim);
+            bih[l] = w.floats("bias_ih_l" + l, 4 * dim);
+            bhh[l] = w.floats("bias_hh_l" + l, 4 * dim);
+        }
+    }
+
+    /** Per-layer hidden and cell state {@code (layers, dim)}. */
+    public static final class State implements ModuleState {
+        final float[][] h;
+        final float[][] c;
+
+        State(int layers, int dim) {
+            h = new float[layers][dim];
+            c = new float[layers][dim];
+        }
+    }
+
+    @Override
+    public float[][] forward(CpuContext ctx, float[][] x) {
+        return step(ctx, newState(), x);
+    }
+
+    @Override
+    public ModuleState newState() {
+        return new State(layers, dim);
+    }
+
+    @Override
+    public float[][] step(CpuContext ctx, ModuleState s, float[][] x) {
+        State st = (State) s;
+        if (Frames.length(x) == 0) {
+            return Frames.empty(dim);
+        }
+        float[][] y = x;
+        for (int l = 0; l < layers; l++) {
+            y = CpuOps.lstmLayer(ctx, y, wih[l], whh[l], bih[l], bhh[l], st.h[l], st.c[l]);
+        }
+        return skip ? CpuOps.add(y, x) : y;
+    }
+
+    @Override
+    public float[][] flush(CpuContext ctx, ModuleState state) {
+        return Frames.empty(dim);
+    }
+
+    @Override
+    public int outChannels() {
+        return dim;
+    }
+}

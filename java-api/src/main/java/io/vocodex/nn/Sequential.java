@@ -1,0 +1,71 @@
+package io.vocodex.nn;
+
+import io.vocodex.backend.cpu.CpuContext;
+
+import java.util.List;
+
+/** Modules applied one after another; the streaming state is the list of the children's states. */
+public final class Sequential implements StreamingModule {
+    private final List<StreamingModule> modules;
+
+    public Sequential(List<StreamingModule> modules) {
+        this.modules = List.copyOf(modules);
+    }
+
+    public List<StreamingModule> modules() {
+        return modules;
+    }
+
+    @Override
+    public float[][] forward(CpuContext ctx, float[][] x) {
+        float[][] y = x;
+        for (StreamingModule m : modules) {
+            y = m.forward(ctx, y);
+        }
+        return y;
+    }
+
+    static final class State implements ModuleState {
+        final ModuleState[] children;
+
+        State(ModuleState[] children) {
+            this.children = children;
+        }
+    }
+
+    @Override
+    public ModuleState newState() {
+        ModuleState[] c = new ModuleState[modules.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = modules.get(i).newState();
+        }
+        return new State(c);
+    }
+
+    @Override
+    public float[][] step(CpuContext ctx, ModuleState s, float[][] x) {
+        State st = (State) s;
+        float[][] y = x;
+        for (int i = 0; i < modules.size(); i++) {
+            y = modules.get(i).step(ctx, st.children[i], y);
+        }
+        return y;
+    }
+
+    @Override
+    public float[][] flush(CpuContext ctx, ModuleState s) {
+        State st = (State) s;
+        float[][] carry = null;
+        for (int i = 0; i < modules.size(); i++) {
+            StreamingModule m = modules.get(i);
+            float[][] fromStep = carry == null ? Frames.empty(m.outChannels()) : m.step(ctx, st.children[i], carry);
+            carry = Frames.concat(fromStep, m.flush(ctx, st.children[i]));
+        }
+        return carry;
+    }
+
+    @Override
+    public int outChannels() {
+        return modules.get(modules.size() - 1).outChannels();
+    }
+}

@@ -1,0 +1,27 @@
+package io.vocodex.testing;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates the shared golden outputs of the original implementations (tests skip when absent). */
+public final class Golden {
+    private Golden() {
+    }
+
+    /** {@code <golden>/<codec>/tiny}, or a skipped test with one clear line when it is not there. */
+    public static Path dir(String codec) {
+        String root = System.getProperty("vocodex.golden.dir", "../shared/golden");
+        Path p = Path.of(root, codec, "tiny");
+        Assumptions.assumeTrue(Files.isDirectory(p), "golden outputs not found at " + p + " (set -Dvocodex.golden.dir); skipping");
+        return p;
+    }
+
+    /** A committed fixture folder under src/test/resources/fixtures. */
+    public static Path fixture(String name) {
+        Path p = Path.of("src/test/resources/fixtures", name);
+        Assumptions.assumeTrue(Files.isDirectory(p), "fixture " + p + " not found; skipping");
+        return p;
+    }
+}
