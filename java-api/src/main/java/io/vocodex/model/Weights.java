@@ -4,7 +4,9 @@ import io.vocodex.VocodexException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
@@ -22,12 +24,42 @@ public final class Weights {
     private final String prefix;
     private final Set<String> used;
     private final List<String> problems; // null: strict (throw at the first problem)
+    private final Map<String, int[]> requested; // probe mode only: names and shapes asked for
+    private final boolean probeWeightNorm;
 
     private Weights(SafetensorsFile file, String prefix, Set<String> used, List<String> problems) {
+        this(file, prefix, used, problems, null, false);
+    }
+
+    private Weights(SafetensorsFile file, String prefix, Set<String> used, List<String> problems,
+                    Map<String, int[]> requested, boolean probeWeightNorm) {
         this.file = file;
         this.prefix = prefix;
         this.used = used;
         this.problems = problems;
+        this.requested = requested;
+        this.probeWeightNorm = probeWeightNorm;
+    }
+
+    /**
+     * A view over no file that records the name and shape of every tensor a model asks for and
+     * returns zeros: how tools list a configuration's checkpoint layout (e.g. to generate random
+     * weights for benchmarks). With {@code weightNorm}, folded weights are requested as
+     * {@code weight_g}/{@code weight_v} pairs, as the original checkpoints store them.
+     */
+    public static Weights probe(boolean weightNorm) {
+        return new Weights(null, "", ConcurrentHashMap.newKeySet(), null,
+                Collections.synchronizedMap(new LinkedHashMap<>()), weightNorm);
+    }
+
+    /** Probe mode: the tensors requested so far, in request order. */
+    public Map<String, int[]> requested() {
+        if (requested == null) {
+            throw new IllegalStateException("not a probe");
+        }
+        synchronized (requested) {
+            return new LinkedHashMap<>(requested);
+        }
     }
 
     /** The root view of {@code file}: a missing or misshaped tensor throws at once. */
@@ -46,7 +78,7 @@ public final class Weights {
 
     /** The view under {@code name} (joined with a dot). */
     public Weights prefix(String name) {
-        return new Weights(file, full(name), used, problems);
+        return new Weights(file, full(name), used, problems, requested, probeWeightNorm);
     }
 
     /** Problems recorded by a {@link #collecting} view (empty for a strict one). */
@@ -71,12 +103,23 @@ public final class Weights {
     }
 
     public boolean contains(String name) {
+        if (requested != null) {
+            return name.equals("weight") ? !probeWeightNorm : name.equals("weight_g");
+        }
         return file.contains(full(name));
     }
 
     /** Tensor {@code name} as float32, checked to have exactly {@code shape}. */
     public float[] floats(String name, int... shape) {
         String f = full(name);
+        if (requested != null) {
+            requested.put(f, shape.clone());
+            int n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return new float[n];
+        }
         if (!file.contains(f)) {
             return problem("missing tensor '" + f + "' (expected shape " + Arrays.toString(shape) + ")", shape);
         }
@@ -143,6 +186,9 @@ public final class Weights {
 
     /** Names in the file that were never read nor marked: the "extra tensors" of a load. */
     public Set<String> unused() {
+        if (file == null) {
+            return Set.of();
+        }
         Set<String> s = new TreeSet<>(file.tensors().keySet());
         s.removeAll(used);
         return Collections.unmodifiableSet(s);

@@ -41,8 +41,10 @@ public final class EncodecModel implements CodecModel {
         this.decoder = buildDecoder(config, w.prefix("decoder.model"));
         this.quantizer = new ResidualVectorQuantizer(config.dimension(), config.bins(), config.nQ(), w.prefix("quantizer"));
         long n = 0;
-        for (String name : w.file().tensors().keySet()) {
-            n += w.file().info(name).numel();
+        if (w.file() != null) {
+            for (String name : w.file().tensors().keySet()) {
+                n += w.file().info(name).numel();
+            }
         }
         this.parameterCount = n;
     }
