@@ -76,10 +76,13 @@ public record EncodecConfig(
         return (int) Math.ceil(sampleRate / (double) hopLength());
     }
 
-    /** Codebooks used at {@code bandwidthKbps}: {@code max(1, floor(bw * 1000 / (log2(bins) * frame_rate)))}. */
+    /**
+     * Codebooks used at {@code bandwidthKbps}: {@code max(1, floor(bw * 1000 / (log2(bins) * frame_rate)))},
+     * capped at {@code n_q} as the original's {@code layers[:n_q]} slice caps it.
+     */
     public int codebooksFor(double bandwidthKbps) {
         double perQ = Math.log(bins) / Math.log(2) * frameRate();
-        return Math.max(1, (int) Math.floor(bandwidthKbps * 1000 / perQ));
+        return Math.min(nQ, Math.max(1, (int) Math.floor(bandwidthKbps * 1000 / perQ)));
     }
 
     /** Checks internal consistency; throws naming the field. */
@@ -99,9 +102,6 @@ public record EncodecConfig(
         require(nQ > 0 && bins > 1, "n_q and bins must be positive");
         require(!normalize, "normalize=true (the 48 kHz model's per-segment scaling) is not supported yet");
         require(targetBandwidths.length > 0, "target_bandwidths must not be empty");
-        for (double bw : targetBandwidths) {
-            require(codebooksFor(bw) <= nQ, "bandwidth " + bw + " kbps needs " + codebooksFor(bw) + " codebooks, n_q is " + nQ);
-        }
         return this;
     }
 

@@ -1,0 +1,92 @@
+package io.vocodex.bench;
+
+import io.vocodex.Audio;
+import io.vocodex.Codec;
+import io.vocodex.Device;
+import io.vocodex.Tokens;
+import io.vocodex.codec.encodec.EncodecConfig;
+import io.vocodex.codec.encodec.EncodecRandom;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * End to end: encode and decode of 10 s of audio at 6 kbps (8 codebooks) with the FULL-SIZE
+ * EnCodec 24 kHz architecture (random weights, seed 42), on the CPU backend with 1 and 2 threads.
+ * Real-time factor = 10 s / the reported time.
+ *
+ * <pre>
+ *   mvn -q -pl jmh -am package -DskipTests
+ *   java -jar jmh/target/benchmarks.jar EncodecBench
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2)
+@Measurement(iterations = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+public class EncodecBench {
+    static final int SECONDS = 10;
+    static final double KBPS = 6.0;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    Path dir;
+    Codec codec;
+    Audio audio;
+    Tokens tokens;
+
+    @Setup(Level.Trial)
+    public void setup() throws IOException {
+        dir = Files.createTempDirectory("vocodex-bench-encodec");
+        EncodecRandom.writeModelFolder(EncodecConfig.encodec24khz(), 42, dir);
+        codec = Codec.load(dir, Device.cpu(threads));
+        Random r = new Random(1234);
+        float[] x = new float[SECONDS * codec.sampleRate()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (0.1 * r.nextGaussian());
+        }
+        audio = Audio.of(x, codec.sampleRate());
+        tokens = codec.encode(audio, KBPS);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        codec.close();
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** cpu_encodec24k_encode_f32_10s_6kbps */
+    @Benchmark
+    public Tokens encode10s() {
+        return codec.encode(audio, KBPS);
+    }
+
+    /** cpu_encodec24k_decode_f32_10s_6kbps */
+    @Benchmark
+    public Audio decode10s() {
+        return codec.decode(tokens);
+    }
+}
