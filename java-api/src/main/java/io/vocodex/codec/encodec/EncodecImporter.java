@@ -61,6 +61,9 @@ public final class EncodecImporter {
                     .metadata("source", stateDict.getFileName().toString())
                     .metadata("format", "vocodex model, original tensor names");
             for (TensorInfo t : f.tensors().values()) {
+                if (isTrainingStatistic(t.name())) {
+                    continue; // k-means/EMA state of the codebooks: not needed to run the model
+                }
                 float[] data = t.dtype().name().startsWith("I") || t.dtype().name().equals("U8") || t.dtype().name().equals("BOOL")
                         ? toFloats(f.longs(t.name())) : f.floats(t.name());
                 writer.put(t.name(), t.shape(), data);
@@ -74,6 +77,12 @@ public final class EncodecImporter {
         out.setAll(json);
         ModelFolder.writeJson(outDir.resolve(ModelFolder.CONFIG), out);
         return config;
+    }
+
+    /** Codebook EMA statistics the original keeps for training ({@code embed_avg, cluster_size, inited}). */
+    static boolean isTrainingStatistic(String name) {
+        return name.endsWith("._codebook.embed_avg") || name.endsWith("._codebook.cluster_size")
+                || name.endsWith("._codebook.inited");
     }
 
     private static float[] toFloats(long[] v) {
