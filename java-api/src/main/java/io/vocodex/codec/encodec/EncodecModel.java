@@ -187,6 +187,16 @@ public final class EncodecModel implements CodecModel {
         return quantizer.decode(codes);
     }
 
+    /** The encoder's layers in order (for profiling and tools). */
+    public java.util.List<StreamingModule> encoderModules() {
+        return encoder.modules();
+    }
+
+    /** The decoder's layers in order (for profiling and tools). */
+    public java.util.List<StreamingModule> decoderModules() {
+        return decoder.modules();
+    }
+
     public ResidualVectorQuantizer quantizer() {
         return quantizer;
     }

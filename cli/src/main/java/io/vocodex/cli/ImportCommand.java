@@ -1,0 +1,44 @@
+package io.vocodex.cli;
+
+import io.vocodex.codec.encodec.EncodecConfig;
+import io.vocodex.codec.encodec.EncodecImporter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+
+@Command(name = "import", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Convert an original checkpoint into a Vocodex model folder (config.json + model.safetensors).",
+            "Every missing, extra or misshaped tensor is reported at once."})
+final class ImportCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "KIND",
+            description = "Model kind. Supported: encodec_24khz (EnCodec; hyper-parameters default to the 24 kHz "
+                    + "model and can be overridden with --hparams).")
+    String kind;
+
+    @Option(names = {"-w", "--weights"}, required = true, paramLabel = "STATE_DICT.safetensors",
+            description = "The original state dict saved as safetensors, original tensor names.")
+    Path weights;
+
+    @Option(names = "--hparams", paramLabel = "H.json",
+            description = "Optional JSON of original constructor arguments overriding the preset "
+                    + "(e.g. {\"n_filters\": 4, \"dimension\": 32, \"n_q\": 4}).")
+    Path hparams;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR",
+            description = "Model folder to write (created if needed).")
+    Path output;
+
+    @Override
+    public Integer call() {
+        if (!kind.equals("encodec_24khz")) {
+            throw usage("unknown model kind '" + kind + "' (supported: encodec_24khz)");
+        }
+        EncodecConfig config = EncodecImporter.importModel(weights, hparams, output);
+        err().printf("imported %s -> %s (encodec, %d Hz, %d codebooks x %d codes; 'vocodex inspect %s' for details)%n",
+                weights, output, config.toJson().path("sample_rate").asInt(), config.toJson().path("n_q").asInt(),
+                config.toJson().path("bins").asInt(), output);
+        return 0;
+    }
+}
