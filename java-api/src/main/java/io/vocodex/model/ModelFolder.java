@@ -8,6 +8,8 @@ import io.vocodex.VocodexException;
 import io.vocodex.codec.CodecModel;
 import io.vocodex.codec.encodec.EncodecConfig;
 import io.vocodex.codec.encodec.EncodecModel;
+import io.vocodex.codec.mimi.MimiConfig;
+import io.vocodex.codec.mimi.MimiModel;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +66,22 @@ public final class ModelFolder {
                     yield m;
                 }
             }
+            case "mimi" -> {
+                MimiConfig c;
+                try {
+                    c = MimiConfig.fromJson(cfg);
+                } catch (VocodexException e) {
+                    throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+                }
+                try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+                    Weights w = Weights.of(f);
+                    MimiModel m = new MimiModel(c, w);
+                    rejectUnused(w, weights);
+                    yield m;
+                }
+            }
             default -> throw new VocodexException(dir.resolve(CONFIG) + ": unknown architecture \"" + arch.asText()
-                    + "\" (supported: encodec)");
+                    + "\" (supported: encodec, mimi)");
         };
     }
 

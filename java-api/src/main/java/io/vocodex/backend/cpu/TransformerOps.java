@@ -1,0 +1,289 @@
+package io.vocodex.backend.cpu;
+
+/**
+ * CPU kernels of a pre-norm transformer over TIME-MAJOR activations {@code float[T][D]} (one row
+ * per time step), as Mimi's encoder/decoder transformers use them.
+ *
+ * <h2>Arithmetic contract</h2>
+ * As in {@link CpuOps}, every output element is computed by one fixed sequence of operations that
+ * depends only on the indices of the weights and on the (position-ordered) set of keys a query
+ * sees, never on the number of rows, the chunk a row arrives in, or the thread count:
+ * <ul>
+ *   <li>linear: {@code acc = 0; for i ascending: acc = fma(w[o][i], x[i], acc)} (float32);</li>
+ *   <li>layer norm: mean and biased variance accumulated in float64 in column order, the output
+ *       {@code (x - mean) / sqrt(var + eps) * w + b} evaluated in float64, rounded once;</li>
+ *   <li>GELU (erf form): evaluated in float64, rounded once;</li>
+ *   <li>RoPE: the float32 steps of the original ({@code freq = exp(i * c)}, {@code angle = freq * t},
+ *       {@code cos}/{@code sin}, then {@code re*cos - im*sin} as two rounded products and a
+ *       rounded difference), so that positions in the thousands rotate exactly like the original;</li>
+ *   <li>attention: for each query, scores, softmax and the weighted sum of values accumulated in
+ *       float64 over the visible keys in ascending position order, rounded once.</li>
+ * </ul>
+ * A query that sees the same keys therefore gets bit-identical output in batch and streaming.
+ */
+public final class TransformerOps {
+    private TransformerOps() {
+    }
+
+    /** Layer norm over the last dimension of {@code x [T][D]}; returns a new array. */
+    public static float[][] layerNorm(float[][] x, float[] weight, float[] bias, double eps) {
+        float[][] y = new float[x.length][];
+        for (int t = 0; t < x.length; t++) {
+            float[] r = x[t];
+            int d = r.length;
+            double mean = 0;
+            for (float v : r) {
+                mean += v;
+            }
+            mean /= d;
+            double var = 0;
+            for (float v : r) {
+                double c = v - mean;
+                var += c * c;
+            }
+            var /= d;
+            double inv = 1.0 / Math.sqrt(var + eps);
+            float[] o = new float[d];
+            for (int i = 0; i < d; i++) {
+                double v = (r[i] - mean) * inv;
+                if (weight != null) {
+                    v = v * weight[i];
+                }
+                if (bias != null) {
+                    v = v + bias[i];
+                }
+                o[i] = (float) v;
+            }
+            y[t] = o;
+        }
+        return y;
+    }
+
+    /**
+     * {@code y[t][o] = sum_i w[o][i] * x[t][i]} for every row (PyTorch's {@code F.linear} without
+     * bias, over {@code [T][in]} rows).
+     *
+     * @param w {@code (out, in)} row-major
+     */
+    public static float[][] linearRows(CpuContext ctx, float[][] x, float[] w, int out) {
+        int rows = x.length;
+        float[][] y = new float[rows][out];
+        if (rows == 0) {
+            return y;
+        }
+        int in = x[0].length;
+        if (w.length != out * in) {
+            throw new IllegalArgumentException("linear weight has " + w.length + " values, expected " + out + " x " + in);
+        }
+        ctx.parallelFor(rows, (long) out * in, t -> {
+            float[] xr = x[t];
+            float[] yr = y[t];
+            for (int o = 0; o < out; o++) {
+                float acc = 0f;
+                int base = o * in;
+                for (int i = 0; i < in; i++) {
+                    acc = Math.fma(w[base + i], xr[i], acc);
+                }
+                yr[o] = acc;
+            }
+        });
+        return y;
+    }
+
+    /** GELU {@code 0.5 x (1 + erf(x / sqrt 2))} (PyTorch's default, exact form) in place. */
+    public static void geluInPlace(float[][] x) {
+        for (float[] r : x) {
+            for (int i = 0; i < r.length; i++) {
+                double v = r[i];
+                r[i] = (float) (0.5 * v * (1.0 + erf(v / Math.sqrt(2.0))));
+            }
+        }
+    }
+
+    /**
+     * The error function to ~1e-15 relative accuracy: for {@code |z| < 3} the all-positive series
+     * {@code erf z = 2/sqrt(pi) e^{-z^2} sum_n 2^n z^{2n+1} / (1*3*...*(2n+1))} (no cancellation),
+     * beyond it {@code 1 - erfc z} with erfc's continued fraction.
+     */
+    public static double erf(double z) {
+        if (Double.isNaN(z)) {
+            return z;
+        }
+        double a = Math.abs(z);
+        double r;
+        if (a < 3.0) {
+            double z2 = a * a;
+            double term = a;
+            double sum = a;
+            for (int n = 1; n < 200; n++) {
+                term *= 2.0 * z2 / (2 * n + 1);
+                sum += term;
+                if (term < sum * 1e-17) {
+                    break;
+                }
+            }
+            r = 2.0 / Math.sqrt(Math.PI) * Math.exp(-z2) * sum;
+        } else if (a < 27.0) {
+            r = 1.0 - erfcContinuedFraction(a);
+        } else {
+            r = 1.0;
+        }
+        return z < 0 ? -r : r;
+    }
+
+    /** erfc(a) for a >= 3: e^{-a^2}/sqrt(pi) * 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...)))), modified Lentz. */
+    static double erfcContinuedFraction(double a) {
+        double tiny = 1e-300;
+        double f = a;
+        double c = a;
+        double d = 0;
+        for (int n = 1; n < 500; n++) {
+            double an = n / 2.0;
+            d = a + an * d;
+            d = Math.abs(d) < tiny ? tiny : d;
+            c = a + an / c;
+            c = Math.abs(c) < tiny ? tiny : c;
+            d = 1.0 / d;
+            double delta = c * d;
+            f *= delta;
+            if (Math.abs(delta - 1.0) < 1e-16) {
+                break;
+            }
+        }
+        return Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+    }
+
+    /**
+     * Rotary embedding with interleaved pairs {@code (x[2i], x[2i+1])} applied in place to the
+     * columns {@code [col0, col0 + heads*headDim)} of each row; row {@code t} is at position
+     * {@code firstPosition + t}. Frequencies {@code exp(-i * 2 ln(maxPeriod) / headDim)}, computed
+     * with the original's float32 rounding.
+     */
+    public static void ropeInPlace(float[][] x, int col0, int heads, int headDim, long firstPosition, double maxPeriod) {
+        int half = headDim / 2;
+        float[] freqs = ropeFrequencies(headDim, maxPeriod);
+        for (int t = 0; t < x.length; t++) {
+            float pos = (float) (firstPosition + t);
+            float[] r = x[t];
+            for (int i = 0; i < half; i++) {
+                float angle = freqs[i] * pos;
+                float cos = (float) Math.cos(angle);
+                float sin = (float) Math.sin(angle);
+                for (int h = 0; h < heads; h++) {
+                    int c = col0 + h * headDim + 2 * i;
+                    float re = r[c];
+                    float im = r[c + 1];
+                    float a = re * cos;
+                    float b = im * sin;
+                    float e = re * sin;
+                    float f = im * cos;
+                    r[c] = a - b;
+                    r[c + 1] = e + f;
+                }
+            }
+        }
+    }
+
+    /** {@code freqs[i] = exp(i * (-ln(maxPeriod) * 2 / headDim))} in float32 as the original computes it. */
+    public static float[] ropeFrequencies(int headDim, double maxPeriod) {
+        int half = headDim / 2;
+        float c = (float) (-Math.log(maxPeriod) * 2 / headDim);
+        float[] f = new float[half];
+        for (int i = 0; i < half; i++) {
+            f[i] = (float) Math.exp((float) i * c);
+        }
+        return f;
+    }
+
+    /**
+     * Multi-head attention of each query row over a window of key rows: query {@code i} sees key
+     * rows {@code lo[i] .. hi[i]} inclusive (rows in ascending position order), per head
+     * {@code softmax(q.k * scale) v}.
+     *
+     * @param q rows {@code [Tq][*]}, head {@code h} in columns {@code qCol + h*headDim ...}
+     * @param k rows {@code [Tk][*]}, head {@code h} in columns {@code kCol + h*headDim ...}
+     * @param v rows {@code [Tk][*]}, head {@code h} in columns {@code vCol + h*headDim ...}
+     * @return {@code [Tq][heads*headDim]} (heads concatenated, PyTorch's {@code "b h t d -> b t (h d)"})
+     */
+    public static float[][] attention(CpuContext ctx, float[][] q, int qCol, float[][] k, int kCol, float[][] v, int vCol,
+                                      int heads, int headDim, int[] lo, int[] hi) {
+        int tq = q.length;
+        float[][] out = new float[tq][heads * headDim];
+        double scale = 1.0 / Math.sqrt(headDim);
+        int maxKeys = 0;
+        for (int i = 0; i < tq; i++) {
+            maxKeys = Math.max(maxKeys, hi[i] - lo[i] + 1);
+        }
+        final int cap = Math.max(1, maxKeys);
+        ctx.parallelFor(tq, (long) heads * headDim * cap * 2, i -> {
+            double[] s = new double[cap];
+            double[] acc = new double[headDim];
+            float[] qr = q[i];
+            for (int h = 0; h < heads; h++) {
+                int qc = qCol + h * headDim;
+                int kc = kCol + h * headDim;
+                int vc = vCol + h * headDim;
+                int n = hi[i] - lo[i] + 1;
+                if (n <= 0) {
+                    // No visible key: PyTorch's softmax over an all -inf row gives NaN.
+                    for (int d = 0; d < headDim; d++) {
+                        out[i][h * headDim + d] = Float.NaN;
+                    }
+                    continue;
+                }
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    float[] kr = k[lo[i] + j];
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        dot += (double) qr[qc + d] * kr[kc + d];
+                    }
+                    s[j] = dot * scale;
+                    max = Math.max(max, s[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    s[j] = Math.exp(s[j] - max);
+                    sum += s[j];
+                }
+                java.util.Arrays.fill(acc, 0);
+                for (int j = 0; j < n; j++) {
+                    float[] vr = v[lo[i] + j];
+                    double p = s[j] / sum;
+                    for (int d = 0; d < headDim; d++) {
+                        acc[d] += p * vr[vc + d];
+                    }
+                }
+                for (int d = 0; d < headDim; d++) {
+                    out[i][h * headDim + d] = (float) acc[d];
+                }
+            }
+        });
+        return out;
+    }
+
+    /** {@code x[t][i] += scale[i] * u[t][i]} (layer scale then residual add, each rounded to float32). */
+    public static void addScaledInPlace(float[][] x, float[] scale, float[][] u) {
+        for (int t = 0; t < x.length; t++) {
+            float[] xr = x[t];
+            float[] ur = u[t];
+            for (int i = 0; i < xr.length; i++) {
+                float s = scale == null ? ur[i] : scale[i] * ur[i];
+                xr[i] = xr[i] + s;
+            }
+        }
+    }
+
+    /** {@code [C][T] -> [T][C]}. */
+    public static float[][] transpose(float[][] x) {
+        int rows = x.length;
+        int cols = rows == 0 ? 0 : x[0].length;
+        float[][] y = new float[cols][rows];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                y[c][r] = x[r][c];
+            }
+        }
+        return y;
+    }
+}

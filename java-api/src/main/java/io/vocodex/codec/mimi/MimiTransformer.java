@@ -1,0 +1,205 @@
+package io.vocodex.codec.mimi;
+
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.TransformerOps;
+import io.vocodex.model.Weights;
+
+/**
+ * Mimi's {@code ProjectedTransformer} (conv layout, {@code [C][T]} in and out) around a causal
+ * {@code StreamingTransformer}: pre-norm layers of
+ * {@code x += ls1 * out_proj(attn(rope(norm1(x))))}, {@code x += ls2 * linear2(gelu(linear1(norm2(x))))},
+ * no biases in the projections, RoPE with interleaved pairs on absolute positions, and attention
+ * limited to the last {@code context} positions.
+ *
+ * <p>Two modes, as in the original:
+ * <ul>
+ *   <li>{@link #forward}: the whole sequence, query {@code i} sees keys {@code j} with
+ *       {@code 0 <= i - j < context};</li>
+ *   <li>{@link Stream#step}: one chunk at a time through a per-layer ring KV cache of capacity
+ *       {@code context}. The chunk's keys are written into the ring BEFORE its queries attend, so
+ *       once the ring is full a chunk of {@code n} positions overwrites the {@code n} oldest keys,
+ *       and query {@code p} of the chunk sees only keys {@code > lastPosition - capacity}: the first
+ *       query of a 2-position chunk sees {@code context - 1} keys instead of {@code context}. This
+ *       is the original's behaviour (RingKVCache.complete), reproduced on purpose; see docs/mimi.md.</li>
+ * </ul>
+ * Weights: {@code [input_proj.weight]}, {@code transformer.layers.{i}.{norm1,norm2}.{weight,bias}},
+ * {@code self_attn.in_proj_weight (3D, D)} (q, k, v stacked, heads contiguous), {@code self_attn.out_proj.weight},
+ * {@code linear1.weight}, {@code linear2.weight}, {@code layer_scale_{1,2}.scale}, {@code [output_projs.0.weight]}.
+ */
+public final class MimiTransformer {
+    private static final double LAYER_NORM_EPS = 1e-5;
+
+    private final MimiConfig.Transformer cfg;
+    private final int dim;
+    private final int heads;
+    private final int headDim;
+    private final int context;
+    private final float[] inputProj;  // (d_model, input_dim) or null
+    private final float[] outputProj; // (output_dim, d_model) or null
+    private final Layer[] layers;
+
+    private record Layer(float[] norm1W, float[] norm1B, float[] inProj, float[] outProj, float[] norm2W,
+                         float[] norm2B, float[] linear1, float[] linear2, float[] scale1, float[] scale2) {
+    }
+
+    public MimiTransformer(MimiConfig.Transformer cfg, Weights w) {
+        this.cfg = cfg;
+        this.dim = cfg.dModel();
+        this.heads = cfg.numHeads();
+        this.headDim = cfg.headDim();
+        this.context = cfg.context();
+        int inDim = cfg.inputDimension();
+        int outDim = cfg.outputDimensions()[0];
+        inputProj = inDim == dim ? null : w.floats("input_proj.weight", dim, inDim);
+        outputProj = outDim == dim ? null : w.floats("output_projs.0.weight", outDim, dim);
+        layers = new Layer[cfg.numLayers()];
+        int ff = cfg.dimFeedforward();
+        for (int i = 0; i < layers.length; i++) {
+            Weights l = w.prefix("transformer.layers." + i);
+            Weights a = l.prefix("self_attn");
+            // Published checkpoints use nn.MultiheadAttention's names; moshi's own modules save in_projs.0.
+            float[] in = a.contains("in_projs.0.weight") ? a.floats("in_projs.0.weight", 3 * dim, dim)
+                    : a.floats("in_proj_weight", 3 * dim, dim);
+            float[] out = a.contains("out_projs.0.weight") ? a.floats("out_projs.0.weight", dim, dim)
+                    : a.floats("out_proj.weight", dim, dim);
+            boolean ls = cfg.layerScale() != null;
+            layers[i] = new Layer(l.floats("norm1.weight", dim), l.floats("norm1.bias", dim), in, out,
+                    l.floats("norm2.weight", dim), l.floats("norm2.bias", dim),
+                    l.floats("linear1.weight", ff, dim), l.floats("linear2.weight", dim, ff),
+                    ls ? l.floats("layer_scale_1.scale", dim) : null, ls ? l.floats("layer_scale_2.scale", dim) : null);
+        }
+    }
+
+    public int context() {
+        return context;
+    }
+
+    /** Batch mode over {@code x [C][T]}; returns {@code [C'][T]}. */
+    public float[][] forward(CpuContext ctx, float[][] x) {
+        int t = x.length == 0 ? 0 : x[0].length;
+        if (t == 0) {
+            return new float[cfg.outputDimensions()[0]][0];
+        }
+        float[][] h = TransformerOps.transpose(x);
+        if (inputProj != null) {
+            h = TransformerOps.linearRows(ctx, h, inputProj, dim);
+        }
+        int[] lo = new int[t];
+        int[] hi = new int[t];
+        for (int i = 0; i < t; i++) {
+            lo[i] = Math.max(0, i - context + 1);
+            hi[i] = i;
+        }
+        for (Layer layer : layers) {
+            float[][] qkv = project(ctx, layer, h, 0);
+            float[][] att = TransformerOps.attention(ctx, qkv, 0, qkv, dim, qkv, 2 * dim, heads, headDim, lo, hi);
+            finishLayer(ctx, layer, h, att);
+        }
+        return output(ctx, h);
+    }
+
+    /** norm1, in_proj, RoPE on q and k at positions {@code first...}: rows {@code [q | k | v]}. */
+    private float[][] project(CpuContext ctx, Layer layer, float[][] h, long first) {
+        float[][] n = TransformerOps.layerNorm(h, layer.norm1W, layer.norm1B, LAYER_NORM_EPS);
+        float[][] qkv = TransformerOps.linearRows(ctx, n, layer.inProj, 3 * dim);
+        TransformerOps.ropeInPlace(qkv, 0, heads, headDim, first, cfg.maxPeriod());
+        TransformerOps.ropeInPlace(qkv, dim, heads, headDim, first, cfg.maxPeriod());
+        return qkv;
+    }
+
+    /** out_proj + layer scale + residual, then the feed-forward block; updates {@code h} in place. */
+    private void finishLayer(CpuContext ctx, Layer layer, float[][] h, float[][] att) {
+        float[][] upd = TransformerOps.linearRows(ctx, att, layer.outProj, dim);
+        TransformerOps.addScaledInPlace(h, layer.scale1, upd);
+        float[][] n2 = TransformerOps.layerNorm(h, layer.norm2W, layer.norm2B, LAYER_NORM_EPS);
+        float[][] f = TransformerOps.linearRows(ctx, n2, layer.linear1, cfg.dimFeedforward());
+        TransformerOps.geluInPlace(f);
+        float[][] upd2 = TransformerOps.linearRows(ctx, f, layer.linear2, dim);
+        TransformerOps.addScaledInPlace(h, layer.scale2, upd2);
+    }
+
+    private float[][] output(CpuContext ctx, float[][] h) {
+        if (outputProj != null) {
+            h = TransformerOps.linearRows(ctx, h, outputProj, cfg.outputDimensions()[0]);
+        }
+        return TransformerOps.transpose(h);
+    }
+
+    /** A fresh streaming state (empty ring caches, position 0). */
+    public Stream newStream() {
+        return new Stream();
+    }
+
+    /**
+     * One stream: the original's {@code RingKVCache} per layer (capacity {@code context}; slot
+     * {@code p % capacity} holds position {@code p}'s rotated key and value) plus the position offset.
+     */
+    public final class Stream {
+        private final float[][][] keys = new float[layers.length][context][];
+        private final float[][][] values = new float[layers.length][context][];
+        private final long[][] slotPos = new long[layers.length][context];
+        private long offset;
+
+        Stream() {
+            for (long[] p : slotPos) {
+                java.util.Arrays.fill(p, -1);
+            }
+        }
+
+        /** Positions processed so far. */
+        public long offset() {
+            return offset;
+        }
+
+        /** Processes {@code x [C][n]} as ONE chunk of {@code n} positions (n >= 1), as one call of the original. */
+        public float[][] step(CpuContext ctx, float[][] x) {
+            int n = x.length == 0 ? 0 : x[0].length;
+            if (n == 0) {
+                return new float[cfg.outputDimensions()[0]][0];
+            }
+            float[][] h = TransformerOps.transpose(x);
+            if (inputProj != null) {
+                h = TransformerOps.linearRows(ctx, h, inputProj, dim);
+            }
+            for (int li = 0; li < layers.length; li++) {
+                Layer layer = layers[li];
+                float[][] qkv = project(ctx, layer, h, offset);
+                // RingKVCache.complete: write the whole chunk first (index (offset + i) % capacity) ...
+                for (int i = 0; i < n; i++) {
+                    int slot = (int) ((offset + i) % context);
+                    keys[li][slot] = java.util.Arrays.copyOfRange(qkv[i], dim, 2 * dim);
+                    values[li][slot] = java.util.Arrays.copyOfRange(qkv[i], 2 * dim, 3 * dim);
+                    slotPos[li][slot] = offset + i;
+                }
+                // ... then every query attends to the slots whose position p_k satisfies
+                // p_k >= 0 and 0 <= p_q - p_k < context (the causal mask), in position order.
+                float[][] att = new float[n][];
+                for (int i = 0; i < n; i++) {
+                    long pq = offset + i;
+                    int count = 0;
+                    long[] order = new long[context];
+                    for (int s = 0; s < context; s++) {
+                        long pk = slotPos[li][s];
+                        if (pk >= 0 && pq - pk >= 0 && pq - pk < context) {
+                            order[count++] = pk * context + s;
+                        }
+                    }
+                    java.util.Arrays.sort(order, 0, count);
+                    float[][] kk = new float[count][];
+                    float[][] vv = new float[count][];
+                    for (int c = 0; c < count; c++) {
+                        int s = (int) (order[c] % context);
+                        kk[c] = keys[li][s];
+                        vv[c] = values[li][s];
+                    }
+                    float[][] one = TransformerOps.attention(ctx, new float[][] {qkv[i]}, 0, kk, 0, vv, 0, heads, headDim,
+                            new int[] {0}, new int[] {count - 1});
+                    att[i] = one[0];
+                }
+                finishLayer(ctx, layer, h, att);
+            }
+            offset += n;
+            return output(ctx, h);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package io.vocodex.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kernel of {@link TransformerOps} and {@link VqOps} against a straightforward float64
+ * reference written here (independent formulas: erf by Simpson integration, RoPE as complex
+ * multiplication, attention with explicit masks), plus the invariances the contract promises
+ * (row results independent of the number of rows and of the thread count).
+ */
+class TransformerOpsTest {
+    static final Random R = new Random(7);
+
+    static float[][] rand(int rows, int cols, double scale) {
+        float[][] x = new float[rows][cols];
+        for (float[] r : x) {
+            for (int i = 0; i < cols; i++) {
+                r[i] = (float) (scale * R.nextGaussian());
+            }
+        }
+        return x;
+    }
+
+    static float[] rand(int n, double scale) {
+        return rand(1, n, scale)[0];
+    }
+
+    static void near(double expected, double actual, double relTol, String what) {
+        double tol = relTol * Math.max(1e-3, Math.abs(expected));
+        assertTrue(Math.abs(expected - actual) <= tol, what + ": expected " + expected + ", got " + actual);
+    }
+
+    @Test
+    void layerNormMatchesFloat64() {
+        float[][] x = rand(5, 48, 2.0);
+        for (int c = 0; c < 48; c++) {
+            x[3][c] += 100f; // large mean: a naive float32 E[x^2]-E[x]^2 would lose digits here
+        }
+        float[] w = rand(48, 1.0);
+        float[] b = rand(48, 0.1);
+        float[][] y = TransformerOps.layerNorm(x, w, b, 1e-5);
+        for (int t = 0; t < 5; t++) {
+            double m = 0;
+            for (float v : x[t]) {
+                m += v;
+            }
+            m /= 48;
+            double var = 0;
+            for (float v : x[t]) {
+                var += (v - m) * (v - m);
+            }
+            var /= 48;
+            for (int c = 0; c < 48; c++) {
+                double ref = (x[t][c] - m) / Math.sqrt(var + 1e-5) * w[c] + b[c];
+                assertEquals(ref, y[t][c], Math.ulp((float) ref) * 1.01 + 1e-7, "row " + t + " col " + c);
+            }
+        }
+    }
+
+    @Test
+    void linearRowsMatchesFloat64AndIsRowIndependent() {
+        float[][] x = rand(37, 70, 1.0);
+        float[] w = rand(23 * 70, 0.2);
+        float[][] y = TransformerOps.linearRows(CpuContext.singleThreaded(), x, w, 23);
+        try (CpuContext four = new CpuContext(4)) {
+            float[][] y4 = TransformerOps.linearRows(four, x, w, 23);
+            for (int t = 0; t < 37; t++) {
+                assertArrayEquals(y[t], y4[t], "thread count changed row " + t);
+                float[][] alone = TransformerOps.linearRows(CpuContext.singleThreaded(), new float[][] {x[t]}, w, 23);
+                assertArrayEquals(y[t], alone[0], "row " + t + " alone differs");
+            }
+        }
+        for (int t = 0; t < 37; t++) {
+            for (int o = 0; o < 23; o++) {
+                double ref = 0;
+                double mag = 0;
+                for (int i = 0; i < 70; i++) {
+                    ref += (double) w[o * 70 + i] * x[t][i];
+                    mag += Math.abs((double) w[o * 70 + i] * x[t][i]);
+                }
+                assertEquals(ref, y[t][o], 70 * Math.ulp((float) mag), "row " + t + " out " + o);
+            }
+        }
+    }
+
+    /** erf by composite Simpson integration of 2/sqrt(pi) e^{-s^2} (an independent reference). */
+    static double erfBySimpson(double z) {
+        int n = 20000;
+        double h = z / n;
+        double sum = 1 + Math.exp(-z * z);
+        for (int i = 1; i < n; i++) {
+            double s = i * h;
+            sum += (i % 2 == 1 ? 4 : 2) * Math.exp(-s * s);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum * h / 3;
+    }
+
+    @Test
+    void erfMatchesIntegralAndKnownValues() {
+        for (double z = -7; z <= 7; z += 0.173) {
+            near(erfBySimpson(z), TransformerOps.erf(z), 1e-12, "erf(" + z + ")");
+        }
+        assertEquals(0.0, TransformerOps.erf(0.0));
+        near(0.8427007929497149, TransformerOps.erf(1.0), 1e-15, "erf(1)");
+        near(0.9999779095030014, TransformerOps.erf(3.0), 1e-15, "erf(3)");
+        near(1 - 1.5374597944280349e-12, TransformerOps.erf(5.0), 1e-15, "erf(5)");
+        assertEquals(1.0, TransformerOps.erf(30.0));
+        assertEquals(-1.0, TransformerOps.erf(-30.0));
+    }
+
+    @Test
+    void geluMatchesFloat64() {
+        float[][] x = rand(3, 200, 3.0);
+        float[][] y = new float[3][];
+        for (int t = 0; t < 3; t++) {
+            y[t] = x[t].clone();
+        }
+        TransformerOps.geluInPlace(y);
+        for (int t = 0; t < 3; t++) {
+            for (int i = 0; i < 200; i++) {
+                double v = x[t][i];
+                double ref = 0.5 * v * (1 + erfBySimpson(v / Math.sqrt(2)));
+                assertEquals(ref, y[t][i], Math.ulp((float) ref) + 1e-12, "gelu(" + v + ")");
+            }
+        }
+    }
+
+    @Test
+    void ropeIsAComplexRotationByPositionTimesFrequency() {
+        int heads = 3;
+        int hd = 8;
+        float[][] x = rand(6, heads * hd + 5, 1.0); // 5 columns before the rotated block
+        float[][] y = new float[6][];
+        for (int t = 0; t < 6; t++) {
+            y[t] = x[t].clone();
+        }
+        long first = 1234;
+        TransformerOps.ropeInPlace(y, 5, heads, hd, first, 10000);
+        for (int t = 0; t < 6; t++) {
+            for (int c = 0; c < 5; c++) {
+                assertEquals(x[t][c], y[t][c], "columns before col0 untouched");
+            }
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < hd / 2; i++) {
+                    double theta = (first + t) * Math.pow(10000, -2.0 * i / hd);
+                    int c = 5 + h * hd + 2 * i;
+                    double re = x[t][c] * Math.cos(theta) - x[t][c + 1] * Math.sin(theta);
+                    double im = x[t][c] * Math.sin(theta) + x[t][c + 1] * Math.cos(theta);
+                    // float32 angles at position ~1e3 carry ~1e-4 rad of rounding, as in the original
+                    assertEquals(re, y[t][c], 2e-3, "re t=" + t + " h=" + h + " i=" + i);
+                    assertEquals(im, y[t][c + 1], 2e-3, "im t=" + t + " h=" + h + " i=" + i);
+                }
+            }
+        }
+        // The float32 frequencies are the original's float32 expression.
+        float[] f = TransformerOps.ropeFrequencies(64, 10000);
+        assertEquals(1f, f[0]);
+        assertEquals((float) Math.exp(31 * (float) (-Math.log(10000) * 2 / 64)), f[31]);
+    }
+
+    @Test
+    void attentionMatchesMaskedSoftmaxInFloat64() {
+        int t = 9;
+        int heads = 2;
+        int hd = 4;
+        float[][] qkv = rand(t, 3 * heads * hd, 1.0);
+        int d = heads * hd;
+        int ctxLen = 4;
+        int[] lo = new int[t];
+        int[] hi = new int[t];
+        for (int i = 0; i < t; i++) {
+            lo[i] = Math.max(0, i - ctxLen + 1);
+            hi[i] = i;
+        }
+        float[][] out = TransformerOps.attention(CpuContext.singleThreaded(), qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+        for (int i = 0; i < t; i++) {
+            for (int h = 0; h < heads; h++) {
+                double[] s = new double[t];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < t; j++) {
+                    boolean visible = j <= i && i - j < ctxLen;
+                    double dot = 0;
+                    for (int e = 0; e < hd; e++) {
+                        dot += (double) qkv[i][h * hd + e] * qkv[j][d + h * hd + e];
+                    }
+                    s[j] = visible ? dot / Math.sqrt(hd) : Double.NEGATIVE_INFINITY;
+                    max = Math.max(max, s[j]);
+                }
+                double z = 0;
+                for (int j = 0; j < t; j++) {
+                    s[j] = Math.exp(s[j] - max);
+                    z += s[j];
+                }
+                for (int e = 0; e < hd; e++) {
+                    double ref = 0;
+                    for (int j = 0; j < t; j++) {
+                        ref += s[j] / z * qkv[j][2 * d + h * hd + e];
+                    }
+                    assertEquals(ref, out[i][h * hd + e], Math.ulp((float) ref) + 1e-12, "query " + i + " head " + h);
+                }
+            }
+        }
+        // A query's output depends only on its visible keys: recompute query 7 alone over rows 4..7.
+        float[][] keys = java.util.Arrays.copyOfRange(qkv, 4, 8);
+        float[][] one = TransformerOps.attention(CpuContext.singleThreaded(), new float[][] {qkv[7]}, 0, keys, d, keys, 2 * d,
+                heads, hd, new int[] {0}, new int[] {3});
+        assertArrayEquals(out[7], one[0]);
+    }
+
+    @Test
+    void nearestCodesIsTheCdistArgminWithLowestIndexTies() {
+        int dim = 16;
+        int n = 300;
+        float[] cb = flat(rand(n, dim, 0.3));
+        // Duplicate code 10 at 200 and 250: ties must pick 10.
+        System.arraycopy(cb, 10 * dim, cb, 200 * dim, dim);
+        System.arraycopy(cb, 10 * dim, cb, 250 * dim, dim);
+        float[][] x = rand(dim, 40, 0.3);
+        for (int c = 0; c < dim; c++) {
+            x[c][0] = cb[10 * dim + c]; // exactly on the duplicated code
+        }
+        float[] norms = VqOps.squaredNorms(cb, n, dim);
+        int[] got = VqOps.nearestCodes(CpuContext.singleThreaded(), x, cb, norms, n);
+        assertEquals(10, got[0]);
+        for (int t = 0; t < 40; t++) {
+            double best = Double.POSITIVE_INFINITY;
+            double second = Double.POSITIVE_INFINITY;
+            int arg = -1;
+            for (int k = 0; k < n; k++) {
+                double dd = 0;
+                for (int c = 0; c < dim; c++) {
+                    double diff = (double) x[c][t] - cb[k * dim + c];
+                    dd += diff * diff;
+                }
+                double dist = Math.sqrt(dd);
+                if (dist < best) {
+                    second = best;
+                    best = dist;
+                    arg = k;
+                } else if (dist < second) {
+                    second = dist;
+                }
+            }
+            if (second - best > 1e-4) { // unambiguous in float32: must agree with float64
+                assertEquals(arg, got[t], "frame " + t);
+            }
+        }
+    }
+
+    static float[] flat(float[][] x) {
+        float[] r = new float[x.length * x[0].length];
+        for (int i = 0; i < x.length; i++) {
+            System.arraycopy(x[i], 0, r, i * x[0].length, x[0].length);
+        }
+        return r;
+    }
+}
