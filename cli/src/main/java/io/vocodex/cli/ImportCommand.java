@@ -2,6 +2,7 @@ package io.vocodex.cli;
 
 import io.vocodex.codec.encodec.EncodecConfig;
 import io.vocodex.codec.encodec.EncodecImporter;
+import io.vocodex.codec.mimi.MimiImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,7 +15,8 @@ import java.nio.file.Path;
 final class ImportCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "KIND",
             description = "Model kind. Supported: encodec_24khz (EnCodec; hyper-parameters default to the 24 kHz "
-                    + "model and can be overridden with --hparams).")
+                    + "model and can be overridden with --hparams); mimi (Kyutai Mimi; --hparams takes the original "
+                    + "loader's seanet/transformer/quantizer dictionaries, merged key by key into the published config).")
     String kind;
 
     @Option(names = {"-w", "--weights"}, required = true, paramLabel = "STATE_DICT.safetensors",
@@ -32,8 +34,13 @@ final class ImportCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        if (kind.equals("mimi")) {
+            MimiImporter.importModel(weights, hparams, output);
+            err().printf("imported %s -> %s (mimi; 'vocodex inspect %s' for details)%n", weights, output, output);
+            return 0;
+        }
         if (!kind.equals("encodec_24khz")) {
-            throw usage("unknown model kind '" + kind + "' (supported: encodec_24khz)");
+            throw usage("unknown model kind '" + kind + "' (supported: encodec_24khz, mimi)");
         }
         EncodecConfig config = EncodecImporter.importModel(weights, hparams, output);
         err().printf("imported %s -> %s (encodec, %d Hz, %d codebooks x %d codes; 'vocodex inspect %s' for details)%n",

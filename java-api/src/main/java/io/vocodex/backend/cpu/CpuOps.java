@@ -34,7 +34,19 @@ public final class CpuOps {
         return conv1d(ctx, x, x.length == 0 ? 0 : x[0].length, w, bias, cout, kernel, stride, dilation, groups);
     }
 
-    /** {@link #conv1d} over the first {@code tin} columns of {@code x} only (streaming buffers are longer). */
+    /**
+     * {@link #conv1d} over the first {@code tin} columns of {@code x} only (streaming buffers are longer).
+     *
+     * <p>Implementation: the reduction of each output element is the flat term list
+     * {@code j = cl*K + k} (input channel major, tap minor), whose weights {@code w[co*Cin/g*K + j]}
+     * are contiguous. Work units are (group, block of output channels, tile of output time); a unit
+     * walks the term list in chunks of up to {@value #CHUNK} terms, copies each term's shifted input
+     * segment into a scratch row starting at index 0 (a plain contiguous loop over index 0.. is what
+     * C2 auto-vectorises; a loop-invariant offset in the index defeats it on Java 17), and then
+     * folds the chunk into every output channel's accumulator row in term order. Per element that is
+     * exactly the contract's fma sequence; tiles, blocks and threads only change which elements are
+     * computed together.
+     */
     public static float[][] conv1d(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
                                    int cout, int kernel, int stride, int dilation, int groups) {
         int cin = x.length;
@@ -44,56 +56,197 @@ public final class CpuOps {
         if (tout == 0) {
             return out;
         }
-        int cinPerGroup = cin / groups;
-        int coutPerGroup = cout / groups;
-        // Polyphase view for strided convs so that every inner loop is contiguous:
+        final int cinPerGroup = cin / groups;
+        final int coutPerGroup = cout / groups;
+        final int terms = cinPerGroup * kernel;
+        // Polyphase view for strided convs so that every term is a contiguous run:
         // x[ci][t*stride + off] == phases[ci][off % stride][t + off / stride].
-        final float[][][] phases = stride == 1 ? null : polyphase(x, tin, stride);
-        ctx.parallelFor(cout, (long) cinPerGroup * kernel * tout, co -> {
-            float[] acc = out[co];
-            int g = co / coutPerGroup;
-            int wBase = co * cinPerGroup * kernel;
-            for (int cl = 0; cl < cinPerGroup; cl++) {
-                int ci = g * cinPerGroup + cl;
-                for (int k = 0; k < kernel; k++) {
-                    float wv = w[wBase + cl * kernel + k];
-                    int off = k * dilation;
-                    float[] xr;
-                    int shift;
+        final float[][][] phases = stride == 1 ? null : polyphase(ctx, x, tin, stride);
+        final int tile = timeTile(tout, coutPerGroup);
+        final int nTiles = (tout + tile - 1) / tile;
+        final int parts = channelParts(ctx, coutPerGroup, (long) groups * nTiles);
+        final int perPart = (coutPerGroup + parts - 1) / parts;
+        final int units = nTiles * groups * parts;
+        ctx.parallelFor(units, (long) perPart * terms * Math.min(tile, tout), u -> {
+            int ti = u / (groups * parts);
+            int rest = u - ti * groups * parts;
+            int g = rest / parts;
+            int part = rest - g * parts;
+            int c0 = g * coutPerGroup + part * perPart;
+            int c1 = Math.min(g * coutPerGroup + coutPerGroup, c0 + perPart);
+            if (c0 >= c1) {
+                return;
+            }
+            int t0 = ti * tile;
+            int n = Math.min(tile, tout - t0);
+            boolean whole = n == tout;
+            float[][] acc = new float[c1 - c0][];
+            for (int co = c0; co < c1; co++) {
+                acc[co - c0] = whole ? out[co] : new float[n];
+            }
+            float[][] rows = new float[CHUNK][n];
+            for (int j0 = 0; j0 < terms; j0 += CHUNK) {
+                int cnt = Math.min(CHUNK, terms - j0);
+                for (int r = 0; r < cnt; r++) {
+                    int term = j0 + r;
+                    int cl = term / kernel;
+                    int off = (term - cl * kernel) * dilation;
+                    int ci = g * cinPerGroup + cl;
                     if (phases == null) {
-                        xr = x[ci];
-                        shift = off;
+                        System.arraycopy(x[ci], t0 + off, rows[r], 0, n);
                     } else {
-                        xr = phases[ci][off % stride];
-                        shift = off / stride;
-                    }
-                    for (int t = 0; t < tout; t++) {
-                        acc[t] = Math.fma(wv, xr[t + shift], acc[t]);
+                        System.arraycopy(phases[ci][off % stride], t0 + off / stride, rows[r], 0, n);
                     }
                 }
+                for (int co = c0; co < c1; co++) {
+                    fmaRows(acc[co - c0], rows, 0, cnt, w, co * terms + j0, n);
+                }
             }
-            if (bias != null) {
-                float b = bias[co];
-                for (int t = 0; t < tout; t++) {
-                    acc[t] = acc[t] + b;
+            for (int co = c0; co < c1; co++) {
+                float[] a = acc[co - c0];
+                if (bias != null) {
+                    addScalar(a, bias[co], n);
+                }
+                if (!whole) {
+                    System.arraycopy(a, 0, out[co], t0, n);
                 }
             }
         });
         return out;
     }
 
-    static float[][][] polyphase(float[][] x, int tin, int stride) {
+    /** Terms folded per pass over an accumulator row (larger bodies stop C2 from unrolling/vectorising). */
+    static final int CHUNK = 6;
+
+    /** Output time tile: accumulators of a unit ({@code channels x tile}) should sit in L2, scratch rows in L1. */
+    static int timeTile(int tout, int channels) {
+        int tile = 1024;
+        while (tile > 128 && (long) tile * channels > 64 * 1024) {
+            tile >>= 1;
+        }
+        if (tout <= tile + tile / 2) {
+            return tout; // one tile: accumulate straight into the output rows
+        }
+        return tile;
+    }
+
+    /** How many parts to split a group's output channels into, so that every thread gets work. */
+    static int channelParts(CpuContext ctx, int channelsPerGroup, long otherUnits) {
+        int threads = ctx.threads();
+        if (threads == 1 || otherUnits >= 4L * threads) {
+            return 1;
+        }
+        int want = (int) ((4L * threads + otherUnits - 1) / otherUnits);
+        return Math.max(1, Math.min(want, channelsPerGroup / 8));
+    }
+
+    /** {@code a[i] = a[i] + b} for {@code i < n}. */
+    static void addScalar(float[] a, float b, int n) {
+        for (int i = 0; i < n; i++) {
+            a[i] = a[i] + b;
+        }
+    }
+
+    /**
+     * {@code acc[i] = fma(w[wOff+cnt-1], rows[rOff+cnt-1][i], ... fma(w[wOff], rows[rOff][i], acc[i]))}
+     * for {@code i < n}: {@code cnt <= CHUNK} terms folded in ascending order.
+     */
+    static void fmaRows(float[] acc, float[][] rows, int rOff, int cnt, float[] w, int wOff, int n) {
+        switch (cnt) {
+            case 6 -> fma6(acc, rows[rOff], rows[rOff + 1], rows[rOff + 2], rows[rOff + 3], rows[rOff + 4], rows[rOff + 5],
+                    w[wOff], w[wOff + 1], w[wOff + 2], w[wOff + 3], w[wOff + 4], w[wOff + 5], n);
+            case 5 -> fma5(acc, rows[rOff], rows[rOff + 1], rows[rOff + 2], rows[rOff + 3], rows[rOff + 4],
+                    w[wOff], w[wOff + 1], w[wOff + 2], w[wOff + 3], w[wOff + 4], n);
+            case 4 -> fma4(acc, rows[rOff], rows[rOff + 1], rows[rOff + 2], rows[rOff + 3],
+                    w[wOff], w[wOff + 1], w[wOff + 2], w[wOff + 3], n);
+            case 3 -> fma3(acc, rows[rOff], rows[rOff + 1], rows[rOff + 2], w[wOff], w[wOff + 1], w[wOff + 2], n);
+            case 2 -> fma2(acc, rows[rOff], rows[rOff + 1], w[wOff], w[wOff + 1], n);
+            case 1 -> fma1(acc, rows[rOff], w[wOff], n);
+            default -> {
+                for (int r = 0; r < cnt; r += CHUNK) {
+                    fmaRows(acc, rows, rOff + r, Math.min(CHUNK, cnt - r), w, wOff + r, n);
+                }
+            }
+        }
+    }
+
+    static void fma6(float[] acc, float[] r0, float[] r1, float[] r2, float[] r3, float[] r4, float[] r5,
+                     float w0, float w1, float w2, float w3, float w4, float w5, int n) {
+        for (int i = 0; i < n; i++) {
+            float a = acc[i];
+            a = Math.fma(w0, r0[i], a);
+            a = Math.fma(w1, r1[i], a);
+            a = Math.fma(w2, r2[i], a);
+            a = Math.fma(w3, r3[i], a);
+            a = Math.fma(w4, r4[i], a);
+            a = Math.fma(w5, r5[i], a);
+            acc[i] = a;
+        }
+    }
+
+    static void fma5(float[] acc, float[] r0, float[] r1, float[] r2, float[] r3, float[] r4,
+                     float w0, float w1, float w2, float w3, float w4, int n) {
+        for (int i = 0; i < n; i++) {
+            float a = acc[i];
+            a = Math.fma(w0, r0[i], a);
+            a = Math.fma(w1, r1[i], a);
+            a = Math.fma(w2, r2[i], a);
+            a = Math.fma(w3, r3[i], a);
+            a = Math.fma(w4, r4[i], a);
+            acc[i] = a;
+        }
+    }
+
+    static void fma4(float[] acc, float[] r0, float[] r1, float[] r2, float[] r3,
+                     float w0, float w1, float w2, float w3, int n) {
+        for (int i = 0; i < n; i++) {
+            float a = acc[i];
+            a = Math.fma(w0, r0[i], a);
+            a = Math.fma(w1, r1[i], a);
+            a = Math.fma(w2, r2[i], a);
+            a = Math.fma(w3, r3[i], a);
+            acc[i] = a;
+        }
+    }
+
+    static void fma3(float[] acc, float[] r0, float[] r1, float[] r2, float w0, float w1, float w2, int n) {
+        for (int i = 0; i < n; i++) {
+            float a = acc[i];
+            a = Math.fma(w0, r0[i], a);
+            a = Math.fma(w1, r1[i], a);
+            a = Math.fma(w2, r2[i], a);
+            acc[i] = a;
+        }
+    }
+
+    static void fma2(float[] acc, float[] r0, float[] r1, float w0, float w1, int n) {
+        for (int i = 0; i < n; i++) {
+            float a = acc[i];
+            a = Math.fma(w0, r0[i], a);
+            a = Math.fma(w1, r1[i], a);
+            acc[i] = a;
+        }
+    }
+
+    static void fma1(float[] acc, float[] r0, float w0, int n) {
+        for (int i = 0; i < n; i++) {
+            acc[i] = Math.fma(w0, r0[i], acc[i]);
+        }
+    }
+
+    static float[][][] polyphase(CpuContext ctx, float[][] x, int tin, int stride) {
         float[][][] ph = new float[x.length][stride][];
-        for (int ci = 0; ci < x.length; ci++) {
+        ctx.parallelFor(x.length, tin, ci -> {
+            float[] xr = x[ci];
             for (int p = 0; p < stride; p++) {
                 int n = tin > p ? (tin - p + stride - 1) / stride : 0;
                 float[] r = new float[n];
                 for (int t = 0; t < n; t++) {
-                    r[t] = x[ci][t * stride + p];
+                    r[t] = xr[t * stride + p];
                 }
                 ph[ci][p] = r;
             }
-        }
+        });
         return ph;
     }
 
@@ -104,6 +257,10 @@ public final class CpuOps {
      * frames outside {@code [0, Tx)} count as zero. The full PyTorch output of length
      * {@code (T-1)*stride + K} is {@code qFrom = 0, qTo = T + ceil(K/stride) - 1}, truncated.
      *
+     * <p>Terms that read a frame outside {@code [0, Tx)} are skipped, not multiplied by zero; the
+     * frames where that happens (at most {@code ceil(K/stride) - 1} at either end) take a scalar path,
+     * the interior runs the chunked row kernel of {@link #conv1d}.
+     *
      * @param x input {@code (Cin, Tx)}
      * @param w weight {@code (Cin, Cout/groups, K)} flattened, as PyTorch stores it
      * @return {@code (Cout, (qTo - qFrom) * stride)}
@@ -111,43 +268,136 @@ public final class CpuOps {
     public static float[][] convTranspose1dFrames(CpuContext ctx, float[][] x, float[] w, float[] bias,
                                                   int cout, int kernel, int stride, int groups, int qFrom, int qTo) {
         int cin = x.length;
-        int tx = cin == 0 ? 0 : x[0].length;
-        int nq = Math.max(0, qTo - qFrom);
+        final int tx = cin == 0 ? 0 : x[0].length;
+        final int nq = Math.max(0, qTo - qFrom);
         float[][] out = new float[cout][nq * stride];
         if (nq == 0) {
             return out;
         }
-        int cinPerGroup = cin / groups;
-        int coutPerGroup = cout / groups;
-        int taps = (kernel + stride - 1) / stride;
-        ctx.parallelFor(cout, (long) cinPerGroup * kernel * nq, co -> {
-            int g = co / coutPerGroup;
-            int col = co - g * coutPerGroup;
-            float[] acc = new float[nq];
-            float[] row = out[co];
+        final int cinPerGroup = cin / groups;
+        final int coutPerGroup = cout / groups;
+        final int taps = (kernel + stride - 1) / stride;
+        final int tile = timeTile(nq, coutPerGroup);
+        final int nTiles = (nq + tile - 1) / tile;
+        final int parts = channelParts(ctx, coutPerGroup, (long) groups * nTiles);
+        final int perPart = (coutPerGroup + parts - 1) / parts;
+        final int units = nTiles * groups * parts;
+        ctx.parallelFor(units, (long) perPart * cinPerGroup * kernel * Math.min(tile, nq), u -> {
+            int ti = u / (groups * parts);
+            int rest = u - ti * groups * parts;
+            int g = rest / parts;
+            int part = rest - g * parts;
+            int c0 = g * coutPerGroup + part * perPart;
+            int c1 = Math.min(g * coutPerGroup + coutPerGroup, c0 + perPart);
+            if (c0 >= c1) {
+                return;
+            }
+            int i0 = ti * tile;
+            int n = Math.min(tile, nq - i0);
+            // interior frames q (every tap m < taps reads a frame in [0, tx)): q >= taps-1 and q < tx
+            int q0 = qFrom + i0;
+            int jLo = Math.min(n, Math.max(0, taps - 1 - q0));
+            int jHi = Math.max(jLo, Math.min(n, tx - q0));
+            int ni = jHi - jLo;
+            float[][] acc = new float[c1 - c0][ni];
+            float[][] rows = new float[CHUNK][ni];
+            float[] wt = new float[CHUNK];
+            int[] wIdx = new int[CHUNK];
             for (int p = 0; p < stride; p++) {
-                java.util.Arrays.fill(acc, 0f);
-                for (int cl = 0; cl < cinPerGroup; cl++) {
-                    int ci = g * cinPerGroup + cl;
-                    float[] xr = x[ci];
-                    int wBase = (ci * coutPerGroup + col) * kernel;
-                    for (int m = 0; m < taps; m++) {
-                        int k = p + m * stride;
-                        if (k >= kernel) {
-                            break;
+                int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
+                int terms = cinPerGroup * tapsP;
+                if (ni > 0) {
+                    for (float[] a : acc) {
+                        java.util.Arrays.fill(a, 0f);
+                    }
+                    for (int j0 = 0; j0 < terms; j0 += CHUNK) {
+                        int cnt = Math.min(CHUNK, terms - j0);
+                        for (int r = 0; r < cnt; r++) {
+                            int term = j0 + r;
+                            int cl = term / tapsP;
+                            int m = term - cl * tapsP;
+                            int ci = g * cinPerGroup + cl;
+                            System.arraycopy(x[ci], q0 + jLo - m, rows[r], 0, ni);
+                            wIdx[r] = ci * coutPerGroup * kernel + p + m * stride;
                         }
-                        float wv = w[wBase + k];
-                        // frames q - m for q in [qFrom, qTo), restricted to [0, tx)
-                        int qLo = Math.max(qFrom, m);
-                        int qHi = Math.min(qTo, tx + m);
-                        for (int q = qLo; q < qHi; q++) {
-                            acc[q - qFrom] = Math.fma(wv, xr[q - m], acc[q - qFrom]);
+                        for (int co = c0; co < c1; co++) {
+                            int colOff = (co - g * coutPerGroup) * kernel;
+                            for (int r = 0; r < cnt; r++) {
+                                wt[r] = w[wIdx[r] + colOff];
+                            }
+                            fmaRows(acc[co - c0], rows, 0, cnt, wt, 0, ni);
+                        }
+                    }
+                    for (int co = c0; co < c1; co++) {
+                        float[] a = acc[co - c0];
+                        float[] row = out[co];
+                        int o = (i0 + jLo) * stride + p;
+                        if (bias == null) {
+                            for (int j = 0; j < ni; j++) {
+                                row[o + j * stride] = a[j];
+                            }
+                        } else {
+                            float b = bias[co];
+                            for (int j = 0; j < ni; j++) {
+                                row[o + j * stride] = a[j] + b;
+                            }
                         }
                     }
                 }
-                float b = bias == null ? 0f : bias[co];
-                for (int i = 0; i < nq; i++) {
-                    row[i * stride + p] = bias == null ? acc[i] : acc[i] + b;
+                for (int j = 0; j < n; j++) {
+                    if (j == jLo) {
+                        j = jHi;
+                        if (j >= n) {
+                            break;
+                        }
+                    }
+                    int q = q0 + j;
+                    int co = c0;
+                    // four output channels side by side: independent chains, each in contract order
+                    for (; co + 4 <= c1; co += 4) {
+                        int col = co - g * coutPerGroup;
+                        float a0 = 0f;
+                        float a1 = 0f;
+                        float a2 = 0f;
+                        float a3 = 0f;
+                        for (int cl = 0; cl < cinPerGroup; cl++) {
+                            int ci = g * cinPerGroup + cl;
+                            float[] xr = x[ci];
+                            int wBase = (ci * coutPerGroup + col) * kernel + p;
+                            for (int m = 0; m < tapsP; m++) {
+                                int f = q - m;
+                                if (f >= 0 && f < tx) {
+                                    float xv = xr[f];
+                                    int wi = wBase + m * stride;
+                                    a0 = Math.fma(w[wi], xv, a0);
+                                    a1 = Math.fma(w[wi + kernel], xv, a1);
+                                    a2 = Math.fma(w[wi + 2 * kernel], xv, a2);
+                                    a3 = Math.fma(w[wi + 3 * kernel], xv, a3);
+                                }
+                            }
+                        }
+                        int o = (i0 + j) * stride + p;
+                        out[co][o] = bias == null ? a0 : a0 + bias[co];
+                        out[co + 1][o] = bias == null ? a1 : a1 + bias[co + 1];
+                        out[co + 2][o] = bias == null ? a2 : a2 + bias[co + 2];
+                        out[co + 3][o] = bias == null ? a3 : a3 + bias[co + 3];
+                    }
+                    for (; co < c1; co++) {
+                        int col = co - g * coutPerGroup;
+                        float a = 0f;
+                        for (int cl = 0; cl < cinPerGroup; cl++) {
+                            int ci = g * cinPerGroup + cl;
+                            float[] xr = x[ci];
+                            int wBase = (ci * coutPerGroup + col) * kernel + p;
+                            for (int m = 0; m < tapsP; m++) {
+                                int f = q - m;
+                                if (f >= 0 && f < tx) {
+                                    a = Math.fma(w[wBase + m * stride], xr[f], a);
+                                }
+                            }
+                        }
+                        out[co][(i0 + j) * stride + p] = bias == null ? a : a + bias[co];
+                    }
                 }
             }
         });
@@ -198,37 +448,47 @@ public final class CpuOps {
 
     /**
      * {@code y[o][t] = bias[o] + sum_i w[o][i] * x[i][t]} for every column t: a linear layer over
-     * channel-major input, i.e. a GEMM {@code (O, I) x (I, T)}.
+     * channel-major input, i.e. a GEMM {@code (O, I) x (I, T)}. It is exactly a kernel-1 convolution
+     * (same weight layout, same per-element fma order), so it shares that kernel.
      *
      * @param w {@code (O, I)} row-major
      */
     public static float[][] linearColumns(CpuContext ctx, float[][] x, float[] w, float[] bias, int outFeatures) {
-        int in = x.length;
-        int t = in == 0 ? 0 : x[0].length;
-        float[][] out = new float[outFeatures][t];
-        ctx.parallelFor(outFeatures, (long) in * t, o -> {
-            float[] acc = out[o];
-            int base = o * in;
-            for (int i = 0; i < in; i++) {
-                float wv = w[base + i];
-                float[] xr = x[i];
-                for (int j = 0; j < t; j++) {
-                    acc[j] = Math.fma(wv, xr[j], acc[j]);
-                }
-            }
-            if (bias != null) {
-                float b = bias[o];
-                for (int j = 0; j < t; j++) {
-                    acc[j] = acc[j] + b;
-                }
-            }
-        });
-        return out;
+        int t = x.length == 0 ? 0 : x[0].length;
+        if (x.length == 0) {
+            return new float[outFeatures][t];
+        }
+        return conv1d(ctx, x, t, w, bias, outFeatures, 1, 1, 1, 1);
     }
 
-    /** {@code y[o] = sum_i w[o][i] * v[i]} (no bias), accumulated in the contract's order. */
+    /**
+     * {@code y[o] = sum_i w[o][i] * v[i]} (no bias), accumulated in the contract's order. Four rows
+     * run side by side (independent fma chains, each {@code v[i]} loaded once per four rows).
+     */
     public static void matVec(float[] w, int outFeatures, int in, float[] v, float[] y) {
-        for (int o = 0; o < outFeatures; o++) {
+        int o = 0;
+        for (; o + 4 <= outFeatures; o += 4) {
+            float a0 = 0f;
+            float a1 = 0f;
+            float a2 = 0f;
+            float a3 = 0f;
+            int b0 = o * in;
+            int b1 = b0 + in;
+            int b2 = b1 + in;
+            int b3 = b2 + in;
+            for (int i = 0; i < in; i++) {
+                float vi = v[i];
+                a0 = Math.fma(w[b0 + i], vi, a0);
+                a1 = Math.fma(w[b1 + i], vi, a1);
+                a2 = Math.fma(w[b2 + i], vi, a2);
+                a3 = Math.fma(w[b3 + i], vi, a3);
+            }
+            y[o] = a0;
+            y[o + 1] = a1;
+            y[o + 2] = a2;
+            y[o + 3] = a3;
+        }
+        for (; o < outFeatures; o++) {
             float acc = 0f;
             int base = o * in;
             for (int i = 0; i < in; i++) {
@@ -238,9 +498,22 @@ public final class CpuOps {
         }
     }
 
+    /** Hidden units per block of the packed recurrent weights in {@link #lstmLayer}. */
+    static final int LSTM_BLOCK = 64;
+
+    /** Below this many steps {@link #lstmLayer} keeps {@code whh} row-major rather than repacking it. */
+    static final int LSTM_PACK_MIN_STEPS = 8;
+
     /**
      * One LSTM layer over a whole sequence, PyTorch gate order (i, f, g, o).
      * The input projection is one GEMM over all steps; the recurrence is a matrix-vector per step.
+     *
+     * <p>For the recurrence over at least {@value #LSTM_PACK_MIN_STEPS} steps, {@code whh} is repacked
+     * once per call into blocks of
+     * {@value #LSTM_BLOCK} hidden units: block {@code b} holds, for every input {@code i}, the
+     * contiguous row of its 4 gates' weights, so the step's matrix-vector product runs vectorised
+     * across outputs (each output still accumulates over {@code i} ascending) and each block can also
+     * apply its units' gate nonlinearities; blocks run in parallel.
      *
      * @param x {@code (I, T)}
      * @param wih {@code (4H, I)}, whh {@code (4H, H)}; biases {@code (4H)}
@@ -254,19 +527,82 @@ public final class CpuOps {
         int steps = x.length == 0 ? 0 : x[0].length;
         float[][] gx = linearColumns(ctx, x, wih, null, 4 * hidden); // (4H, T)
         float[][] y = new float[hidden][steps];
-        float[] gh = new float[4 * hidden];
-        for (int t = 0; t < steps; t++) {
-            matVec(whh, 4 * hidden, hidden, h, gh);
-            for (int j = 0; j < hidden; j++) {
-                float gi = (gx[j][t] + (bih[j] + bhh[j])) + gh[j];
-                float gf = (gx[hidden + j][t] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
-                float gg = (gx[2 * hidden + j][t] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
-                float go = (gx[3 * hidden + j][t] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
-                c[j] = cn;
-                h[j] = sigmoid(go) * (float) Math.tanh(cn);
-                y[j][t] = h[j];
+        if (steps == 0) {
+            return y;
+        }
+        float[] bsum = new float[4 * hidden];
+        for (int o = 0; o < 4 * hidden; o++) {
+            bsum[o] = bih[o] + bhh[o];
+        }
+        if (steps < LSTM_PACK_MIN_STEPS) {
+            // too few steps to repay repacking whh: row-major matrix-vector products
+            float[] gh = new float[4 * hidden];
+            for (int t = 0; t < steps; t++) {
+                matVec(whh, 4 * hidden, hidden, h, gh);
+                for (int j = 0; j < hidden; j++) {
+                    float gi = (gx[j][t] + bsum[j]) + gh[j];
+                    float gf = (gx[hidden + j][t] + bsum[hidden + j]) + gh[hidden + j];
+                    float gg = (gx[2 * hidden + j][t] + bsum[2 * hidden + j]) + gh[2 * hidden + j];
+                    float go = (gx[3 * hidden + j][t] + bsum[3 * hidden + j]) + gh[3 * hidden + j];
+                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                    c[j] = cn;
+                    h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                    y[j][t] = h[j];
+                }
             }
+            return y;
+        }
+        int blocks = (hidden + LSTM_BLOCK - 1) / LSTM_BLOCK;
+        float[][][] packed = new float[blocks][hidden][];
+        float[][] gh = new float[blocks][];
+        ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
+            int j0 = b * LSTM_BLOCK;
+            int nj = Math.min(LSTM_BLOCK, hidden - j0);
+            float[][] pb = packed[b];
+            for (int i = 0; i < hidden; i++) {
+                pb[i] = new float[4 * nj];
+            }
+            // cache-blocked transpose: 16 inputs at a time, reading each source row's 64-byte run
+            for (int i0 = 0; i0 < hidden; i0 += 16) {
+                int i1 = Math.min(hidden, i0 + 16);
+                for (int gate = 0; gate < 4; gate++) {
+                    for (int jj = 0; jj < nj; jj++) {
+                        int src = (gate * hidden + j0 + jj) * hidden;
+                        int dst = gate * nj + jj;
+                        for (int i = i0; i < i1; i++) {
+                            pb[i][dst] = whh[src + i];
+                        }
+                    }
+                }
+            }
+            gh[b] = new float[4 * nj];
+        });
+        float[] hNext = new float[hidden];
+        for (int t = 0; t < steps; t++) {
+            final int step = t;
+            ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
+                int j0 = b * LSTM_BLOCK;
+                int nj = Math.min(LSTM_BLOCK, hidden - j0);
+                float[] acc = gh[b];
+                java.util.Arrays.fill(acc, 0f);
+                float[][] rows = packed[b];
+                for (int i0 = 0; i0 < hidden; i0 += CHUNK) {
+                    fmaRows(acc, rows, i0, Math.min(CHUNK, hidden - i0), h, i0, 4 * nj);
+                }
+                for (int jj = 0; jj < nj; jj++) {
+                    int j = j0 + jj;
+                    float gi = (gx[j][step] + bsum[j]) + acc[jj];
+                    float gf = (gx[hidden + j][step] + bsum[hidden + j]) + acc[nj + jj];
+                    float gg = (gx[2 * hidden + j][step] + bsum[2 * hidden + j]) + acc[2 * nj + jj];
+                    float go = (gx[3 * hidden + j][step] + bsum[3 * hidden + j]) + acc[3 * nj + jj];
+                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                    c[j] = cn;
+                    float hn = sigmoid(go) * (float) Math.tanh(cn);
+                    hNext[j] = hn;
+                    y[j][step] = hn;
+                }
+            });
+            System.arraycopy(hNext, 0, h, 0, hidden);
         }
         return y;
     }
@@ -280,35 +616,90 @@ public final class CpuOps {
      * {@code (|x|^2 - 2 x.e) + |e|^2}, the expression (and float32 rounding) of the original
      * EnCodec/Mimi Euclidean codebooks; ties go to the lowest index, as argmax does.
      *
+     * <p>Vectorised across frames: a unit takes a tile of frames (and, when there are few frames
+     * and several threads, a contiguous range of codes, merged afterwards in code order), and for each
+     * code folds the dimensions in ascending order into a row of dot products, one per frame.
+     *
      * @param codeNorms {@code |e|^2} per code, precomputed at load with {@link #rowSquaredNorms}
      */
     public static int[] nearestCodes(CpuContext ctx, float[][] x, float[] codebook, float[] codeNorms, int numCodes) {
         int dim = x.length;
         int frames = dim == 0 ? 0 : x[0].length;
         int[] out = new int[frames];
-        ctx.parallelFor(frames, (long) numCodes * dim, t -> {
-            float[] v = new float[dim];
-            float xx = 0f;
-            for (int d = 0; d < dim; d++) {
-                v[d] = x[d][t];
-                xx = Math.fma(v[d], v[d], xx);
-            }
-            int best = 0;
-            float bestDist = Float.POSITIVE_INFINITY;
-            for (int n = 0; n < numCodes; n++) {
-                float dot = 0f;
-                int base = n * dim;
+        if (frames == 0 || numCodes <= 0) {
+            return out;
+        }
+        final int tile = frames <= 384 ? frames : 256;
+        final int nTiles = (frames + tile - 1) / tile;
+        int threads = ctx.threads();
+        final int parts = threads == 1 || nTiles >= 4 * threads ? 1
+                : Math.max(1, Math.min(numCodes / 64, (4 * threads + nTiles - 1) / nTiles));
+        final int perPart = (numCodes + parts - 1) / parts;
+        final float[][] bestDist = new float[nTiles * parts][];
+        final int[][] bestCode = new int[nTiles * parts][];
+        ctx.parallelFor(nTiles * parts, (long) perPart * dim * Math.min(tile, frames), u -> {
+            int ti = u / parts;
+            int part = u - ti * parts;
+            int n0 = part * perPart;
+            int n1 = Math.min(numCodes, n0 + perPart);
+            int t0 = ti * tile;
+            int n = Math.min(tile, frames - t0);
+            float[][] rows;
+            if (n == frames) {
+                rows = x;
+            } else {
+                rows = new float[dim][n];
                 for (int d = 0; d < dim; d++) {
-                    dot = Math.fma(v[d], codebook[base + d], dot);
-                }
-                float dist = (xx - 2f * dot) + codeNorms[n];
-                if (dist < bestDist) { // strict: the lowest index wins ties
-                    bestDist = dist;
-                    best = n;
+                    System.arraycopy(x[d], t0, rows[d], 0, n);
                 }
             }
-            out[t] = best;
+            float[] xx = new float[n];
+            for (int d = 0; d < dim; d++) {
+                float[] r = rows[d];
+                for (int j = 0; j < n; j++) {
+                    xx[j] = Math.fma(r[j], r[j], xx[j]);
+                }
+            }
+            float[] bd = new float[n];
+            int[] bc = new int[n];
+            java.util.Arrays.fill(bd, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(bc, n0);
+            float[] dot = new float[n];
+            for (int code = n0; code < n1; code++) {
+                java.util.Arrays.fill(dot, 0f);
+                int base = code * dim;
+                for (int d0 = 0; d0 < dim; d0 += CHUNK) {
+                    fmaRows(dot, rows, d0, Math.min(CHUNK, dim - d0), codebook, base + d0, n);
+                }
+                float norm = codeNorms[code];
+                for (int j = 0; j < n; j++) {
+                    float dist = (xx[j] - 2f * dot[j]) + norm;
+                    if (dist < bd[j]) { // strict: the lowest index wins ties
+                        bd[j] = dist;
+                        bc[j] = code;
+                    }
+                }
+            }
+            bestDist[u] = bd;
+            bestCode[u] = bc;
         });
+        for (int ti = 0; ti < nTiles; ti++) {
+            int t0 = ti * tile;
+            int n = Math.min(tile, frames - t0);
+            for (int j = 0; j < n; j++) {
+                // parts in code order; a later part wins only if strictly closer, as in one scan
+                float bd = Float.POSITIVE_INFINITY;
+                int bc = 0;
+                for (int part = 0; part < parts; part++) {
+                    int u = ti * parts + part;
+                    if (bestDist[u][j] < bd) {
+                        bd = bestDist[u][j];
+                        bc = bestCode[u][j];
+                    }
+                }
+                out[t0 + j] = bc;
+            }
+        }
         return out;
     }
 

@@ -1,0 +1,260 @@
+package io.vocodex.bench;
+
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.CpuOps;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * CPU kernel benchmarks on the shapes of the 24 kHz EnCodec model for one second of audio
+ * (T = 24000 samples, 75 frames), plus a 10 s variant of the bottleneck conv. Names read
+ * {@code cpu_<op>_f32_c<in>to<out>_k<kernel>[_s<stride>]_t<output frames>}.
+ *
+ * <p>GFLOP/s = FLOP / (µs/op * 1000), with FLOP = {@code 2 * Cout * Cin/groups * K * Tout} for a conv,
+ * {@code 2 * Cout * Cin * K * T} for a transposed conv (T input frames), {@code 2 * O * I * T} for a
+ * linear layer and {@code 2 * 2 * 4H * H * T} for an LSTM layer; each benchmark's FLOP count is in
+ * its comment. Run e.g. {@code java -jar jmh/target/benchmarks.jar OpBench -p threads=1}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+@State(Scope.Benchmark)
+public class OpBench {
+    @Param({"1", "2"})
+    public int threads;
+
+    private CpuContext ctx;
+    private final Random rnd = new Random(42);
+
+    // conv inputs (already padded: Tin = (Tout-1)*stride + K)
+    private float[][] x1x24006;
+    private float[][] x32x24002;
+    private float[][] x16x24000;
+    private float[][] x32x24006;
+    private float[][] x32x24002s2;
+    private float[][] x64x12004;
+    private float[][] x128x3005;
+    private float[][] x256x602;
+    private float[][] x256x608;
+    private float[][] x512x756;
+    private float[][] x512x81;
+    private float[] w32x1x7;
+    private float[] w32x32x3;
+    private float[] w16x32x3;
+    private float[] w32x16x1;
+    private float[] w64x32x4;
+    private float[] w128x64x8;
+    private float[] w256x128x10;
+    private float[] w128x256x3;
+    private float[] w512x256x16;
+    private float[] w128x512x7;
+    private float[] w1x32x7;
+    private float[] bias512;
+    // transposed convs
+    private float[][] x512x75;
+    private float[][] x64x12000;
+    private float[] wt512x256x16;
+    private float[] wt64x32x4;
+    // lstm / linear
+    private float[][] x512x75l;
+    private float[] wih;
+    private float[] whh;
+    private float[] bih;
+    private float[] bhh;
+    private float[] v512;
+    private float[] y2048;
+    // rvq
+    private float[][] x128x750;
+    private float[] codebook;
+    private float[] codeNorms;
+
+    private float[][] x(int c, int t) {
+        float[][] x = new float[c][t];
+        for (float[] r : x) {
+            for (int i = 0; i < t; i++) {
+                r[i] = (float) rnd.nextGaussian();
+            }
+        }
+        return x;
+    }
+
+    private float[] w(int n, int fanIn) {
+        float[] w = new float[n];
+        double s = 1.0 / Math.sqrt(fanIn);
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (rnd.nextGaussian() * s);
+        }
+        return w;
+    }
+
+    @Setup(Level.Trial)
+    public void setup() {
+        ctx = new CpuContext(threads);
+        x1x24006 = x(1, 24006);
+        x32x24002 = x(32, 24002);
+        x16x24000 = x(16, 24000);
+        x32x24006 = x(32, 24006);
+        x32x24002s2 = x(32, 24002);
+        x64x12004 = x(64, 12004);
+        x128x3005 = x(128, 3005);
+        x256x602 = x(256, 602);
+        x256x608 = x(256, 608);
+        x512x756 = x(512, 756);
+        x512x81 = x(512, 81);
+        w32x1x7 = w(32 * 7, 7);
+        w32x32x3 = w(32 * 32 * 3, 96);
+        w16x32x3 = w(16 * 32 * 3, 96);
+        w32x16x1 = w(32 * 16, 16);
+        w64x32x4 = w(64 * 32 * 4, 128);
+        w128x64x8 = w(128 * 64 * 8, 512);
+        w256x128x10 = w(256 * 128 * 10, 1280);
+        w128x256x3 = w(128 * 256 * 3, 768);
+        w512x256x16 = w(512 * 256 * 16, 4096);
+        w128x512x7 = w(128 * 512 * 7, 3584);
+        w1x32x7 = w(32 * 7, 224);
+        bias512 = w(512, 1);
+        x512x75 = x(512, 75);
+        x64x12000 = x(64, 12000);
+        wt512x256x16 = w(512 * 256 * 16, 1024);
+        wt64x32x4 = w(64 * 32 * 4, 128);
+        x512x75l = x(512, 75);
+        wih = w(2048 * 512, 512);
+        whh = w(2048 * 512, 512);
+        bih = w(2048, 512);
+        bhh = w(2048, 512);
+        v512 = w(512, 1);
+        y2048 = new float[2048];
+        x128x750 = x(128, 750);
+        codebook = w(1024 * 128, 1);
+        codeNorms = CpuOps.rowSquaredNorms(codebook, 1024, 128);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        ctx.close();
+    }
+
+    /** Encoder input conv. 10.75 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c1to32_k7_t24000() {
+        return CpuOps.conv1d(ctx, x1x24006, w32x1x7, bias512, 32, 7, 1, 1, 1);
+    }
+
+    /** 32 -> 32, k3 (the brief's reference shape). 147.5 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c32_k3_t24000() {
+        return CpuOps.conv1d(ctx, x32x24002, w32x32x3, bias512, 32, 3, 1, 1, 1);
+    }
+
+    /** Residual block, first conv at 32 channels. 73.7 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c32to16_k3_t24000() {
+        return CpuOps.conv1d(ctx, x32x24002, w16x32x3, bias512, 16, 3, 1, 1, 1);
+    }
+
+    /** Residual block, 1x1 conv at 32 channels. 24.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c16to32_k1_t24000() {
+        return CpuOps.conv1d(ctx, x16x24000, w32x16x1, bias512, 32, 1, 1, 1, 1);
+    }
+
+    /** First downsampling conv. 196.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c32to64_k4_s2_t12000() {
+        return CpuOps.conv1d(ctx, x32x24002s2, w64x32x4, bias512, 64, 4, 2, 1, 1);
+    }
+
+    /** Second downsampling conv. 393.2 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c64to128_k8_s4_t3000() {
+        return CpuOps.conv1d(ctx, x64x12004, w128x64x8, bias512, 128, 8, 4, 1, 1);
+    }
+
+    /** Third downsampling conv. 393.2 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c128to256_k10_s5_t600() {
+        return CpuOps.conv1d(ctx, x128x3005, w256x128x10, bias512, 256, 10, 5, 1, 1);
+    }
+
+    /** Residual block, first conv at 256 channels. 117.96 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c256to128_k3_t600() {
+        return CpuOps.conv1d(ctx, x256x602, w128x256x3, bias512, 128, 3, 1, 1, 1);
+    }
+
+    /** Last downsampling conv. 314.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c256to512_k16_s8_t75() {
+        return CpuOps.conv1d(ctx, x256x608, w512x256x16, bias512, 512, 16, 8, 1, 1);
+    }
+
+    /** Bottleneck conv over 10 s. 688.1 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c512to128_k7_t750() {
+        return CpuOps.conv1d(ctx, x512x756, w128x512x7, bias512, 128, 7, 1, 1, 1);
+    }
+
+    /** Bottleneck conv over 1 s. 68.8 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c512to128_k7_t75() {
+        return CpuOps.conv1d(ctx, x512x81, w128x512x7, bias512, 128, 7, 1, 1, 1);
+    }
+
+    /** Decoder output conv. 10.75 MFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c32to1_k7_t24000() {
+        return CpuOps.conv1d(ctx, x32x24006, w1x32x7, bias512, 1, 7, 1, 1, 1);
+    }
+
+    /** First decoder upsampling. 314.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_convtr1d_f32_c512to256_k16_s8_t75() {
+        return CpuOps.convTranspose1dFrames(ctx, x512x75, wt512x256x16, bias512, 256, 16, 8, 1, 0, 76);
+    }
+
+    /** Last decoder upsampling. 196.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_convtr1d_f32_c64to32_k4_s2_t12000() {
+        return CpuOps.convTranspose1dFrames(ctx, x64x12000, wt64x32x4, bias512, 32, 4, 2, 1, 0, 12001);
+    }
+
+    /** LSTM input projection. 157.3 MFLOP. */
+    @Benchmark
+    public float[][] cpu_linear_f32_c512to2048_t75() {
+        return CpuOps.linearColumns(ctx, x512x75l, wih, bih, 2048);
+    }
+
+    /** One LSTM recurrence step's product (single-threaded API). 2.10 MFLOP. */
+    @Benchmark
+    public float[] cpu_matvec_f32_c512to2048() {
+        CpuOps.matVec(whh, 2048, 512, v512, y2048);
+        return y2048;
+    }
+
+    /** One LSTM layer over 1 s (75 steps). 314.6 MFLOP. */
+    @Benchmark
+    public float[][] cpu_lstm_f32_h512_t75() {
+        return CpuOps.lstmLayer(ctx, x512x75l, wih, whh, bih, bhh, new float[512], new float[512]);
+    }
+
+    /** One codebook's nearest codes over 10 s: 1024 codes x 128 dims x 750 frames. 196.6 MFLOP. */
+    @Benchmark
+    public int[] cpu_nearest_f32_n1024_d128_t750() {
+        return CpuOps.nearestCodes(ctx, x128x750, codebook, codeNorms, 1024);
+    }
+}
