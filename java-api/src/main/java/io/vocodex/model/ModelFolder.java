@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vocodex.VocodexException;
 import io.vocodex.codec.CodecModel;
+import io.vocodex.codec.distilcodec.DistilCodecConfig;
+import io.vocodex.codec.distilcodec.DistilCodecModel;
 import io.vocodex.codec.encodec.EncodecConfig;
 import io.vocodex.codec.encodec.EncodecModel;
 
@@ -64,8 +66,22 @@ public final class ModelFolder {
                     yield m;
                 }
             }
+            case "distilcodec" -> {
+                DistilCodecConfig c;
+                try {
+                    c = DistilCodecConfig.fromJson(cfg);
+                } catch (VocodexException e) {
+                    throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+                }
+                try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+                    Weights w = Weights.of(f);
+                    DistilCodecModel m = new DistilCodecModel(c, w);
+                    rejectUnused(w, weights);
+                    yield m;
+                }
+            }
             default -> throw new VocodexException(dir.resolve(CONFIG) + ": unknown architecture \"" + arch.asText()
-                    + "\" (supported: encodec)");
+                    + "\" (supported: encodec, distilcodec)");
         };
     }
 
