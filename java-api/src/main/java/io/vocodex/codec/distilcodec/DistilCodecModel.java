@@ -279,6 +279,77 @@ public final class DistilCodecModel implements CodecModel {
         return x[0];
     }
 
+    /**
+     * The decoder's receptive field in code frames, each side: how far a code can influence audio
+     * (quantizer upsample blocks, conv_pre, every transposed conv and ResBlock1 stack, conv_post),
+     * rounded up, plus one frame of margin. Chunked decoding with this much context on both sides
+     * equals whole decoding bit for bit (every kernel computes an element the same way wherever it
+     * sits; only zero padding at a chunk's edge differs, and it is out of reach).
+     */
+    public int decoderReceptiveField() {
+        DistilCodecConfig c = config;
+        double r = 0;
+        int[] f = c.downsampleFactor();
+        for (int factor : f) {
+            r += 1 + 3; // convT (within a frame) + ConvNeXt dwconv k=7 at this rate, in (finer) frames: conservative
+        }
+        r += (c.preConvKernelSize() - 1) / 2;
+        double perFrame = 1;
+        for (int i = 0; i < c.upsampleRates().length; i++) {
+            int u = c.upsampleRates()[i];
+            int k = c.upsampleKernelSizes()[i];
+            r += ((k + u - 1) / u + 1) / perFrame; // input frames a transposed-conv output reads
+            perFrame *= u;
+            int worst = 0;
+            for (int b = 0; b < c.resblockKernelSizes().length; b++) {
+                int kk = c.resblockKernelSizes()[b];
+                int sum = 0;
+                for (int d : c.resblockDilationSizes()[b]) {
+                    sum += (kk - 1) / 2 * d + (kk - 1) / 2;
+                }
+                worst = Math.max(worst, sum);
+            }
+            r += worst / perFrame;
+        }
+        r += (c.postConvKernelSize() - 1) / 2 / perFrame;
+        return (int) Math.ceil(r) + 1;
+    }
+
+    /**
+     * Decodes {@code codes} in chunks of {@code chunkFrames} frames with {@link #decoderReceptiveField}
+     * frames of context on each side (bounded memory for long token streams); the result is
+     * bit-identical to {@link #decode}. Requires every upsampling layer to produce exactly
+     * {@code rate} samples per input sample ({@code kernel - rate} even, true of the released model).
+     */
+    public float[] decodeChunked(CpuContext ctx, int[][] codes, int chunkFrames) {
+        checkCodes(codes);
+        if (chunkFrames < 1) {
+            throw new VocodexException("chunkFrames must be positive, got " + chunkFrames);
+        }
+        for (int i = 0; i < config.upsampleRates().length; i++) {
+            if ((config.upsampleKernelSizes()[i] - config.upsampleRates()[i]) % 2 != 0) {
+                throw new VocodexException("chunked decoding needs kernel - rate even in every upsampling layer; layer " + i
+                        + " has kernel " + config.upsampleKernelSizes()[i] + ", rate " + config.upsampleRates()[i]);
+            }
+        }
+        int frames = codes[0].length;
+        int hop = hopLength();
+        int ctxFrames = decoderReceptiveField();
+        float[] out = new float[frames * hop];
+        for (int s = 0; s < frames; s += chunkFrames) {
+            int e = Math.min(frames, s + chunkFrames);
+            int from = Math.max(0, s - ctxFrames);
+            int to = Math.min(frames, e + ctxFrames);
+            int[][] part = new int[codes.length][];
+            for (int k = 0; k < codes.length; k++) {
+                part[k] = java.util.Arrays.copyOfRange(codes[k], from, to);
+            }
+            float[] y = decode(ctx, part);
+            System.arraycopy(y, (s - from) * hop, out, s * hop, (e - s) * hop);
+        }
+        return out;
+    }
+
     static float[][] transpose(float[][] x) {
         int c = x.length;
         int t = Frames.length(x);
