@@ -3,6 +3,7 @@ package io.vocodex.cli;
 import io.vocodex.codec.encodec.EncodecConfig;
 import io.vocodex.codec.encodec.EncodecImporter;
 import io.vocodex.codec.mimi.MimiImporter;
+import io.vocodex.codec.distilcodec.DistilCodecImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -16,7 +17,8 @@ final class ImportCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "KIND",
             description = "Model kind. Supported: encodec_24khz (EnCodec; hyper-parameters default to the 24 kHz "
                     + "model and can be overridden with --hparams); mimi (Kyutai Mimi; --hparams takes the original "
-                    + "loader's seanet/transformer/quantizer dictionaries, merged key by key into the published config).")
+                    + "loader's seanet/transformer/quantizer dictionaries, merged key by key into the published config); distilcodec (DistilCodec; --hparams takes the original "
+                    + "repository's model config JSON).")
     String kind;
 
     @Option(names = {"-w", "--weights"}, required = true, paramLabel = "STATE_DICT.safetensors",
@@ -39,8 +41,13 @@ final class ImportCommand extends BaseCommand {
             err().printf("imported %s -> %s (mimi; 'vocodex inspect %s' for details)%n", weights, output, output);
             return 0;
         }
+        if (kind.equals("distilcodec")) {
+            DistilCodecImporter.importModel(weights, hparams, output);
+            err().printf("imported %s -> %s (distilcodec; 'vocodex inspect %s' for details)%n", weights, output, output);
+            return 0;
+        }
         if (!kind.equals("encodec_24khz")) {
-            throw usage("unknown model kind '" + kind + "' (supported: encodec_24khz, mimi)");
+            throw usage("unknown model kind '" + kind + "' (supported: encodec_24khz, mimi, distilcodec)");
         }
         EncodecConfig config = EncodecImporter.importModel(weights, hparams, output);
         err().printf("imported %s -> %s (encodec, %d Hz, %d codebooks x %d codes; 'vocodex inspect %s' for details)%n",

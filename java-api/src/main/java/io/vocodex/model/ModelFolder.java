@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vocodex.VocodexException;
 import io.vocodex.codec.CodecModel;
+import io.vocodex.codec.distilcodec.DistilCodecConfig;
+import io.vocodex.codec.distilcodec.DistilCodecModel;
 import io.vocodex.codec.encodec.EncodecConfig;
 import io.vocodex.codec.encodec.EncodecModel;
 import io.vocodex.codec.mimi.MimiConfig;
@@ -52,37 +54,32 @@ public final class ModelFolder {
         }
         Path weights = dir.resolve(WEIGHTS);
         return switch (arch.asText()) {
-            case "encodec" -> {
-                EncodecConfig c;
-                try {
-                    c = EncodecConfig.fromJson(cfg);
-                } catch (VocodexException e) {
-                    throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
-                }
-                try (SafetensorsFile f = SafetensorsFile.open(weights)) {
-                    Weights w = Weights.of(f);
-                    EncodecModel m = new EncodecModel(c, w);
-                    rejectUnused(w, weights);
-                    yield m;
-                }
-            }
-            case "mimi" -> {
-                MimiConfig c;
-                try {
-                    c = MimiConfig.fromJson(cfg);
-                } catch (VocodexException e) {
-                    throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
-                }
-                try (SafetensorsFile f = SafetensorsFile.open(weights)) {
-                    Weights w = Weights.of(f);
-                    MimiModel m = new MimiModel(c, w);
-                    rejectUnused(w, weights);
-                    yield m;
-                }
-            }
+            case "encodec" -> build(dir, weights, configOf(dir, cfg, EncodecConfig::fromJson), EncodecModel::new);
+            case "mimi" -> build(dir, weights, configOf(dir, cfg, MimiConfig::fromJson), MimiModel::new);
+            case "distilcodec" -> build(dir, weights, configOf(dir, cfg, DistilCodecConfig::fromJson), DistilCodecModel::new);
             default -> throw new VocodexException(dir.resolve(CONFIG) + ": unknown architecture \"" + arch.asText()
-                    + "\" (supported: encodec, mimi)");
+                    + "\" (supported: encodec, mimi, distilcodec)");
         };
+    }
+
+    /** Parses the config with {@code parser}; errors are prefixed with the config file. */
+    private static <C> C configOf(Path dir, JsonNode cfg, java.util.function.Function<JsonNode, C> parser) {
+        try {
+            return parser.apply(cfg);
+        } catch (VocodexException e) {
+            throw new VocodexException(dir.resolve(CONFIG) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Builds the model from the weights file strictly, then refuses tensors it did not read. */
+    private static <C> CodecModel build(Path dir, Path weights, C config,
+                                        java.util.function.BiFunction<C, Weights, ? extends CodecModel> constructor) {
+        try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+            Weights w = Weights.of(f);
+            CodecModel m = constructor.apply(config, w);
+            rejectUnused(w, weights);
+            return m;
+        }
     }
 
     /** Throws if the checkpoint holds tensors the model never read: a config/checkpoint mismatch. */

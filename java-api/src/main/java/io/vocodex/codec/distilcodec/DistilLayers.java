@@ -1,0 +1,195 @@
+package io.vocodex.codec.distilcodec;
+
+import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.NnOps;
+import io.vocodex.model.Weights;
+import io.vocodex.nn.Frames;
+
+/**
+ * The building blocks of DistilCodec, with PyTorch's (non-causal, zero-padded) semantics, over
+ * channel-major activations {@code float[C][T]}. Each reads its weights from a {@link Weights}
+ * view at the module's original name and checks their shapes.
+ */
+final class DistilLayers {
+    private DistilLayers() {
+    }
+
+    /** {@code nn.Conv1d} with symmetric zero padding (optionally weight-normalised). */
+    static final class Conv {
+        final int in;
+        final int out;
+        final int kernel;
+        final int stride;
+        final int dilation;
+        final int padding;
+        final int groups;
+        final float[] weight;
+        final float[] bias;
+
+        Conv(Weights w, int in, int out, int kernel, int stride, int dilation, int padding, int groups, boolean weightNorm) {
+            this.in = in;
+            this.out = out;
+            this.kernel = kernel;
+            this.stride = stride;
+            this.dilation = dilation;
+            this.padding = padding;
+            this.groups = groups;
+            int[] shape = {out, in / groups, kernel};
+            this.weight = weightNorm ? w.foldedWeight(shape) : w.floats("weight", shape);
+            this.bias = w.floats("bias", out);
+        }
+
+        float[][] forward(CpuContext ctx, float[][] x) {
+            float[][] p = padding == 0 ? x : NnOps.zeroPad(x, padding, padding);
+            return CpuOps.conv1d(ctx, p, weight, bias, out, kernel, stride, dilation, groups);
+        }
+    }
+
+    /** {@code nn.ConvTranspose1d(in, out, K, stride, padding)}: full output trimmed by {@code padding} each side. */
+    static final class ConvT {
+        final int in;
+        final int out;
+        final int kernel;
+        final int stride;
+        final int padding;
+        final float[] weight; // (in, out, K)
+        final float[] bias;
+
+        ConvT(Weights w, int in, int out, int kernel, int stride, int padding, boolean weightNorm) {
+            this.in = in;
+            this.out = out;
+            this.kernel = kernel;
+            this.stride = stride;
+            this.padding = padding;
+            int[] shape = {in, out, kernel};
+            this.weight = weightNorm ? w.foldedWeight(shape) : w.floats("weight", shape);
+            this.bias = w.floats("bias", out);
+        }
+
+        float[][] forward(CpuContext ctx, float[][] x) {
+            int t = Frames.length(x);
+            if (t == 0) {
+                return Frames.empty(out);
+            }
+            int taps = (kernel + stride - 1) / stride;
+            float[][] full = CpuOps.convTranspose1dFrames(ctx, x, weight, bias, out, kernel, stride, 1, 0, t + taps - 1);
+            int fullLen = (t - 1) * stride + kernel;
+            return Frames.slice(full, padding, fullLen - padding);
+        }
+    }
+
+    /** ConvNeXt's LayerNorm (channels_first or channels_last: same numbers per frame). */
+    static final class LayerNorm {
+        final float[] weight;
+        final float[] bias;
+
+        LayerNorm(Weights w, int dim) {
+            weight = w.floats("weight", dim);
+            bias = w.floats("bias", dim);
+        }
+
+        float[][] forward(float[][] x) {
+            return NnOps.layerNormChannels(x, weight, bias, DistilCodecConfig.LN_EPS);
+        }
+    }
+
+    /**
+     * ConvNeXtBlock (Fish-Diffusion / ConvNeXt v1 layout, no GRN): depthwise conv k (zero padding
+     * {@code (k-1)/2}), LayerNorm over channels, Linear(dim, 4 dim), exact GELU, Linear(4 dim, dim),
+     * layer scale {@code gamma}, residual add. Drop-path is the identity at inference.
+     */
+    static final class ConvNeXtBlock {
+        final int dim;
+        final Conv dwconv;
+        final LayerNorm norm;
+        final float[] pw1;
+        final float[] pw1b;
+        final float[] pw2;
+        final float[] pw2b;
+        final float[] gamma;
+
+        ConvNeXtBlock(Weights w, int dim, int kernel) {
+            this.dim = dim;
+            int hidden = 4 * dim;
+            dwconv = new Conv(w.prefix("dwconv"), dim, dim, kernel, 1, 1, (kernel - 1) / 2, dim, false);
+            norm = new LayerNorm(w.prefix("norm"), dim);
+            pw1 = w.floats("pwconv1.weight", hidden, dim);
+            pw1b = w.floats("pwconv1.bias", hidden);
+            pw2 = w.floats("pwconv2.weight", dim, hidden);
+            pw2b = w.floats("pwconv2.bias", dim);
+            gamma = w.floats("gamma", dim);
+        }
+
+        float[][] forward(CpuContext ctx, float[][] x) {
+            float[][] h = dwconv.forward(ctx, x);
+            h = norm.forward(h);
+            h = CpuOps.linearColumns(ctx, h, pw1, pw1b, 4 * dim);
+            NnOps.geluInPlace(h);
+            h = CpuOps.linearColumns(ctx, h, pw2, pw2b, dim);
+            for (int c = 0; c < dim; c++) {
+                float g = gamma[c];
+                float[] hr = h[c];
+                float[] xr = x[c];
+                for (int t = 0; t < hr.length; t++) {
+                    hr[t] = xr[t] + g * hr[t];
+                }
+            }
+            return h;
+        }
+    }
+
+    /** HiFi-GAN ResBlock1: three (SiLU, dilated conv, SiLU, conv) pairs, each added to its input. */
+    static final class ResBlock1 {
+        final Conv[] convs1;
+        final Conv[] convs2;
+
+        ResBlock1(Weights w, int channels, int kernel, int[] dilations) {
+            convs1 = new Conv[dilations.length];
+            convs2 = new Conv[dilations.length];
+            for (int i = 0; i < dilations.length; i++) {
+                convs1[i] = new Conv(w.prefix("convs1." + i), channels, channels, kernel, 1, dilations[i],
+                        (kernel * dilations[i] - dilations[i]) / 2, 1, true);
+                convs2[i] = new Conv(w.prefix("convs2." + i), channels, channels, kernel, 1, 1, (kernel - 1) / 2, 1, true);
+            }
+        }
+
+        float[][] forward(CpuContext ctx, float[][] x) {
+            for (int i = 0; i < convs1.length; i++) {
+                float[][] xt = NnOps.silu(x);
+                xt = convs1[i].forward(ctx, xt);
+                NnOps.siluInPlace(xt);
+                xt = convs2[i].forward(ctx, xt);
+                NnOps.addInPlace(xt, x);
+                x = xt;
+            }
+            return x;
+        }
+    }
+
+    /** ParralelBlock (sic, the original's name): the mean of several ResBlock1 over the same input. */
+    static final class ParallelBlock {
+        final ResBlock1[] blocks;
+
+        ParallelBlock(Weights w, int channels, int[] kernels, int[][] dilations) {
+            blocks = new ResBlock1[kernels.length];
+            for (int i = 0; i < kernels.length; i++) {
+                blocks[i] = new ResBlock1(w.prefix("blocks." + i), channels, kernels[i], dilations[i]);
+            }
+        }
+
+        float[][] forward(CpuContext ctx, float[][] x) {
+            float[][] sum = blocks[0].forward(ctx, x);
+            for (int i = 1; i < blocks.length; i++) {
+                NnOps.addInPlace(sum, blocks[i].forward(ctx, x));
+            }
+            float n = blocks.length;
+            for (float[] row : sum) {
+                for (int t = 0; t < row.length; t++) {
+                    row[t] = row[t] / n;
+                }
+            }
+            return sum;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.vocodex.backend.cpu;
+
+import io.vocodex.VocodexException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** MelOps and NnOps against float64 references written independently (direct DFT, textbook formulas). */
+class MelNnOpsTest {
+    @Test
+    void erfKnownValues() {
+        double[][] v = {{0, 0}, {0.5, 0.5204998778130465}, {1, 0.8427007929497149}, {2, 0.9953222650189527},
+                {-3, -0.9999779095030014}, {0.01, 0.011283415555849618}, {5.5, 0.9999999999999927}};
+        for (double[] p : v) {
+            assertEquals(p[1], NnOps.erf(p[0]), 4e-16, "erf(" + p[0] + ")");
+        }
+    }
+
+    @Test
+    void activationsMatchFloat64() {
+        for (double x = -12; x <= 12; x += 0.01) {
+            float f = (float) x;
+            double gelu = 0.5 * f * (1 + NnOps.erf(f / Math.sqrt(2)));
+            // 1 + erf cancels for x << 0: absolute error ~1e-16 |x| (PyTorch's float32 has ~6e-8 |x|)
+            assertEquals(gelu, NnOps.gelu(f), Math.ulp((float) gelu) + 1e-15 * Math.abs(x), "gelu(" + f + ")");
+            double silu = f / (1 + Math.exp(-f));
+            assertEquals(silu, NnOps.silu(f), Math.ulp((float) silu));
+        }
+    }
+
+    @Test
+    void layerNormMatchesFloat64() {
+        Random r = new Random(1);
+        int c = 37;
+        int t = 9;
+        float[][] x = new float[c][t];
+        float[] w = new float[c];
+        float[] b = new float[c];
+        for (int i = 0; i < c; i++) {
+            w[i] = (float) r.nextGaussian();
+            b[i] = (float) r.nextGaussian();
+            for (int j = 0; j < t; j++) {
+                x[i][j] = (float) (3 + r.nextGaussian() * 2);
+            }
+        }
+        float[][] y = NnOps.layerNormChannels(x, w, b, 1e-6);
+        for (int j = 0; j < t; j++) {
+            double mean = 0;
+            for (int i = 0; i < c; i++) {
+                mean += x[i][j] / (double) c;
+            }
+            double var = 0;
+            for (int i = 0; i < c; i++) {
+                var += (x[i][j] - mean) * (x[i][j] - mean) / c;
+            }
+            for (int i = 0; i < c; i++) {
+                double ref = (x[i][j] - mean) / Math.sqrt(var + 1e-6) * w[i] + b[i];
+                assertEquals(ref, y[i][j], 2 * Math.ulp((float) ref));
+            }
+        }
+    }
+
+    @Test
+    void logMelMatchesDirectDft() {
+        int nFft = 1024;
+        int hop = 256;
+        int sr = 24000;
+        Random r = new Random(2);
+        float[] y = new float[3000];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * i / sr) + 0.05 * r.nextGaussian());
+        }
+        double[] win = MelOps.hannWindow(nFft, nFft);
+        double[][] fb = MelOps.melFilterbank(nFft / 2 + 1, 0, 12000, 128, sr, true);
+        float[][] mel = MelOps.logMel(CpuContext.singleThreaded(), y, nFft, hop, nFft, win, fb);
+        int pad = (nFft - hop) / 2;
+        int frames = (y.length + 2 * pad - nFft) / hop + 1;
+        assertEquals(frames, mel[0].length);
+        for (int t = 0; t < frames; t += 3) {
+            double[] mag = new double[nFft / 2 + 1];
+            for (int k = 0; k <= nFft / 2; k++) {
+                double re = 0;
+                double im = 0;
+                for (int n = 0; n < nFft; n++) {
+                    int p = t * hop + n - pad; // reflect padding
+                    int idx = p < 0 ? -p : p >= y.length ? 2 * (y.length - 1) - p : p;
+                    double v = (0.5 - 0.5 * Math.cos(2 * Math.PI * n / nFft)) * y[idx];
+                    re += v * Math.cos(2 * Math.PI * k * n / nFft);
+                    im -= v * Math.sin(2 * Math.PI * k * n / nFft);
+                }
+                mag[k] = Math.sqrt(re * re + im * im + 1e-6);
+            }
+            for (int m = 0; m < 128; m++) {
+                double s = 0;
+                for (int k = 0; k < mag.length; k++) {
+                    s += fb[m][k] * mag[k];
+                }
+                assertEquals(Math.log(Math.max(s, 1e-5)), mel[m][t], 2e-6, "mel " + m + " frame " + t);
+            }
+        }
+        // filterbank: triangles peak at 1 before normalisation, i.e. max of row m = enorm_m * ~1
+        for (double[] row : fb) {
+            double max = 0;
+            for (double v : row) {
+                max = Math.max(max, v);
+            }
+            assertEquals(true, max > 0, "every mel band has support");
+        }
+        assertThrows(VocodexException.class, () -> MelOps.logMel(CpuContext.singleThreaded(), new float[384], nFft, hop, nFft, win, fb));
+    }
+}
