@@ -407,20 +407,54 @@ public final class CpuOps {
     /** ELU in place: {@code x > 0 ? x : alpha * (exp(x) - 1)}. */
     public static void eluInPlace(float[][] x, float alpha) {
         for (float[] row : x) {
-            for (int t = 0; t < row.length; t++) {
-                float v = row[t];
-                if (v <= 0f) {
-                    row[t] = (float) (alpha * Math.expm1(v));
-                }
-            }
+            eluRow(row, row, row.length, alpha);
         }
     }
 
-    /** A copy of {@code x} with ELU applied. */
+    /** A copy of {@code x} with ELU applied (one pass, no intermediate copy). */
     public static float[][] elu(float[][] x, float alpha) {
-        float[][] y = copy(x);
-        eluInPlace(y, alpha);
+        float[][] y = new float[x.length][];
+        for (int c = 0; c < x.length; c++) {
+            y[c] = new float[x[c].length];
+            eluRow(x[c], y[c], x[c].length, alpha);
+        }
         return y;
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
+    private static final float LN2_LO = 1.428606765330187045e-06f;
+
+    /**
+     * {@code y[i] = x[i] > 0 ? x[i] : alpha * expm1(x[i])} with a branch-free float expm1 that the
+     * JIT vectorises (Math.expm1 is a slow library call: it made ELU ~40% of EnCodec's CPU time).
+     * expm1 is computed as {@code 2^k expm1(r) + (2^k - 1)} with {@code x = k ln2 + r},
+     * {@code |r| <= ln2/2} and a degree-8 Taylor polynomial for {@code expm1(r)} (truncation < 3e-9
+     * relative); within 1 ulp of {@code Math.expm1} everywhere (see CpuOpsTest), far inside the
+     * parity budget.
+     */
+    static void eluRow(float[] x, float[] y, int n, float alpha) {
+        for (int i = 0; i < n; i++) {
+            float v = x[i];
+            float e = expm1NonPositive(Math.max(Math.min(v, 0f), -87f));
+            y[i] = v > 0f ? v : alpha * e;
+        }
+    }
+
+    /** expm1 for {@code t in [-87, 0]}; see {@link #eluRow}. */
+    static float expm1NonPositive(float t) {
+        float k = (float) Math.rint(t * LOG2E);
+        float r = (t - k * LN2_HI) - k * LN2_LO;
+        float p = 1f / 40320f;
+        p = p * r + 1f / 5040f;
+        p = p * r + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        float em1r = r + r * r * p;
+        float scale = Float.intBitsToFloat(((int) k + 127) << 23); // 2^k, k in [-126, 0]
+        return scale * em1r + (scale - 1f);
     }
 
     /** {@code a + b} elementwise into a new array (shapes must match). */
