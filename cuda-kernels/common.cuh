@@ -1,0 +1,139 @@
+// Vocodex CUDA kernels: shared header (tunables, padding, activations, the exact tile GEMM).
+//
+// Layout: activations are (B, C, T) float32, channel-major per clip, with explicit batch and row
+// strides so that a kernel can read the first columns of a longer (streaming) buffer.
+//
+// Exactness ("fp32" / parity mode): every output element is ONE chain of fmaf in the order of the
+// CPU backend's arithmetic contract (io.vocodex.backend.cpu.CpuOps), and every other float operation
+// is written with an explicit round-to-nearest intrinsic (__fadd_rn, __fmul_rn, ...) so that nvcc's
+// default contraction (-fmad=true) cannot fuse a multiply and an add that Java evaluates separately.
+// Transcendentals are evaluated in double and rounded once to float, as the Java code does.
+//
+// STATUS: compiled for compute_80/compute_90 (and sm_80/sm_90 cubins for the ptxas report);
+// never run on a GPU. See docs/gpu-verification.md.
+#pragma once
+
+// ---- tunables ---------------------------------------------------------------------------------
+// Exact implicit-GEMM tile (conv1d_f32, conv_transpose1d_f32): BM output channels x BN frames per
+// block, BK reduction slice; 16x16 threads, each a 4x4 micro-tile strided by 16.
+#define VX_EXACT_BM 64
+#define VX_EXACT_BN 64
+#define VX_EXACT_BK 16
+#define VX_EXACT_THREADS 256
+
+// Tensor-core tile (conv1d_tf32): WMMA m16n16k8 tf32, fp32 accumulation; 4 warps in 2x2, each 32x32.
+#define VX_TC_BM 64
+#define VX_TC_BN 64
+#define VX_TC_BK 16
+#define VX_TC_THREADS 128
+
+// RVQ nearest code: FRAMES frames per block, CODES codes per chunk, BK dims per smem slice.
+#define VX_RVQ_FRAMES 32
+#define VX_RVQ_CODES 64
+#define VX_RVQ_BK 32
+#define VX_RVQ_THREADS 256
+
+// Elementwise and LSTM step kernels take their block size from the launcher; this is the default.
+#define VX_ELT_THREADS 256
+#define VX_LSTM_THREADS 128
+
+// Pad modes (io.vocodex.nn.PadMode ordinal order).
+#define VX_PAD_CONSTANT 0
+#define VX_PAD_REFLECT 1
+#define VX_PAD_REPLICATE 2
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+// ELU as CpuOps.eluInPlace: v > 0 (or NaN) unchanged, else (float)(alpha * expm1((double) v)).
+__device__ __forceinline__ float vx_elu(float v, float alpha) {
+    return v <= 0.f ? (float)((double)alpha * expm1((double)v)) : v;
+}
+
+// Sigmoid as CpuOps.sigmoid: (float)(1.0 / (1.0 + exp(-v))) in double.
+__device__ __forceinline__ float vx_sigmoid(float v) {
+    return (float)(1.0 / (1.0 + exp(-(double)v)));
+}
+
+__device__ __forceinline__ float vx_tanh(float v) {
+    return (float)tanh((double)v);
+}
+
+// The value at position p of a row of `len` samples padded by `padLeft` on the left (and on the right
+// as far as the caller reads) with io.vocodex.nn.PadMode semantics, including EnCodec's pad1d rule that
+// a reflect-padded row no longer than the padding is first zero-extended to `lenExt` samples.
+__device__ __forceinline__ float vx_load_padded(const float* row, long long p, int padLeft, int len,
+                                                int lenExt, int padMode) {
+    long long i = p - padLeft;
+    if (i < 0) {
+        if (padMode == VX_PAD_REFLECT) {
+            i = -i;
+        } else if (padMode == VX_PAD_REPLICATE) {
+            i = 0;
+        } else {
+            return 0.f;
+        }
+    } else if (i >= len) {
+        if (padMode == VX_PAD_REFLECT) {
+            if (i >= lenExt) {
+                i = 2LL * (lenExt - 1) - i;
+            }
+        } else if (padMode == VX_PAD_REPLICATE) {
+            i = len - 1;
+        } else {
+            return 0.f;
+        }
+    }
+    return (i >= 0 && i < len) ? row[i] : 0.f; // zero extension of short reflect-padded rows
+}
+
+// One block's (BM x BN) tile of C = A (M x R) * B (R x N), exact: thread (ty, tx) owns rows ty + 16*i and
+// columns tx + 16*j and accumulates each with ONE fmaf chain over r ascending, so the result is the CPU
+// contract's value whatever the tiling. loadA(m, r) and loadB(r, n) are tile-local getters that return 0
+// outside the problem; the chain stops at R exactly (no padding fmas).
+template <class LoadA, class LoadB>
+__device__ __forceinline__ void vx_gemm_tile_exact(int R, LoadA loadA, LoadB loadB,
+                                                   float acc[4][4]) {
+    __shared__ float As[VX_EXACT_BK][VX_EXACT_BM + 1];
+    __shared__ float Bs[VX_EXACT_BK][VX_EXACT_BN];
+    const int tid = threadIdx.x;
+    const int tx = tid % 16;
+    const int ty = tid / 16;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            acc[i][j] = 0.f;
+        }
+    }
+    for (int r0 = 0; r0 < R; r0 += VX_EXACT_BK) {
+        for (int e = tid; e < VX_EXACT_BM * VX_EXACT_BK; e += VX_EXACT_THREADS) {
+            int m = e / VX_EXACT_BK;
+            int kk = e % VX_EXACT_BK;
+            As[kk][m] = (r0 + kk < R) ? loadA(m, r0 + kk) : 0.f;
+        }
+        for (int e = tid; e < VX_EXACT_BK * VX_EXACT_BN; e += VX_EXACT_THREADS) {
+            int kk = e / VX_EXACT_BN;
+            int n = e % VX_EXACT_BN;
+            Bs[kk][n] = (r0 + kk < R) ? loadB(r0 + kk, n) : 0.f;
+        }
+        __syncthreads();
+        const int kmax = min(VX_EXACT_BK, R - r0);
+        for (int kk = 0; kk < kmax; kk++) {
+            float a[4];
+            float b[4];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                a[i] = As[kk][ty + 16 * i];
+                b[i] = Bs[kk][tx + 16 * i];
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+                }
+            }
+        }
+        __syncthreads();
+    }
+}

@@ -1,0 +1,34 @@
+package io.vocodex.backend.cuda;
+
+/**
+ * Every {@code extern "C"} kernel in {@code cuda-kernels/}, named {@code {op}_{dtype}}. The build test
+ * {@code KernelResourcesTest} checks that each one is an entry of its module's PTX for every arch, so
+ * a kernel missing from a {@code .cu} fails CI even without a GPU.
+ */
+public enum Kernel {
+    CONV1D_F32(KernelModule.CONV1D, "conv1d_f32"),
+    CONV1D_TF32(KernelModule.CONV1D, "conv1d_tf32"),
+    CONV_TRANSPOSE1D_F32(KernelModule.CONV_TRANSPOSE1D, "conv_transpose1d_f32"),
+    ELU_F32(KernelModule.ELEMENTWISE, "elu_f32"),
+    ADD_F32(KernelModule.ELEMENTWISE, "add_f32"),
+    LSTM_STEP_F32(KernelModule.LSTM, "lstm_step_f32"),
+    RVQ_NEAREST_F32(KernelModule.RVQ, "rvq_nearest_f32"),
+    RVQ_DECODE_F32(KernelModule.RVQ, "rvq_decode_f32");
+
+    private final KernelModule module;
+    private final String symbol;
+
+    Kernel(KernelModule module, String symbol) {
+        this.module = module;
+        this.symbol = symbol;
+    }
+
+    public KernelModule module() {
+        return module;
+    }
+
+    /** The PTX entry name. */
+    public String symbol() {
+        return symbol;
+    }
+}

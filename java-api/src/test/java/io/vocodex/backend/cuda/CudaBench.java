@@ -1,0 +1,246 @@
+package io.vocodex.backend.cuda;
+
+import io.vocodex.nn.PadMode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * GPU benchmark main, run by {@code scripts/gpu-check run} after the {@code cuda}-tagged parity tests
+ * have passed (only benchmark kernels that passed their check). Prints one table:
+ * <ul>
+ *   <li>per kernel, named {@code cuda_op_dtype_shape}: µs/run (events around {@code reps} launches,
+ *       synchronised), GB/s against the bytes read and written once, GFLOP/s where it is a GEMM;</li>
+ *   <li>{@code cuda_encoder_chain_{fp32,tf32}_b{B}}: the EnCodec 24 kHz encoder's kernel sequence
+ *       (full size: 32 filters, ratios 8-5-4-2, 2-layer LSTM 512, dim 128) plus RVQ with 8 codebooks
+ *       (6 kbps) on random weights, 1 s of audio per clip, B = 1..512: audio seconds per second.
+ *       This is the kernel chain, not yet a validated model path (there is no CudaEncodecRunner).</li>
+ * </ul>
+ * Usage: {@code java ... io.vocodex.backend.cuda.CudaBench [maxBatch]}.
+ */
+public final class CudaBench {
+    private static final int SR = 24_000;
+    private final CudaContext cuda;
+    private final Random rnd = new Random(1);
+    private final List<String> rows = new ArrayList<>();
+
+    private CudaBench(CudaContext cuda) {
+        this.cuda = cuda;
+    }
+
+    public static void main(String[] args) {
+        CudaProbe.Result probe = CudaProbe.probe();
+        if (!probe.available()) {
+            System.out.println("CudaBench: no usable CUDA device: " + probe.reason());
+            return;
+        }
+        int maxBatch = args.length > 0 ? Integer.parseInt(args[0]) : 512;
+        try (CudaContext cuda = new CudaContext(0)) {
+            CudaBench b = new CudaBench(cuda);
+            System.out.printf(Locale.ROOT, "device: %s (sm_%d, %d SMs), PTX arch %d%n", cuda.deviceName(),
+                    cuda.computeCapability(), cuda.multiprocessors(), cuda.arch());
+            b.kernels();
+            for (int batch = 1; batch <= maxBatch; batch *= 8) {
+                b.encoderChain(Precision.FP32, batch);
+                b.encoderChain(Precision.TF32, batch);
+            }
+            System.out.printf(Locale.ROOT, "%-48s %12s %10s %10s %14s%n", "name", "us/run", "GB/s", "GFLOP/s", "audio s/s");
+            b.rows.forEach(System.out::println);
+        }
+    }
+
+    private DeviceBuffer randBuf(long n, float scale) {
+        float[] a = new float[(int) n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) (rnd.nextGaussian() * scale);
+        }
+        return cuda.upload(a);
+    }
+
+    /** µs per run of {@code body}, averaged over enough runs for ~200 ms, after a warm-up. */
+    private double time(Runnable body) {
+        CudaStream s = cuda.stream();
+        body.run();
+        s.synchronize();
+        int reps = 1;
+        try (CudaEvent a = cuda.newEvent(); CudaEvent b = cuda.newEvent()) {
+            while (true) {
+                a.record(s);
+                for (int i = 0; i < reps; i++) {
+                    body.run();
+                }
+                b.record(s);
+                b.synchronize();
+                float ms = b.millisSince(a);
+                if (ms > 200 || reps >= 1 << 14) {
+                    return ms * 1000.0 / reps;
+                }
+                reps *= ms < 1 ? 16 : 2;
+            }
+        }
+    }
+
+    private void row(String name, double us, double bytes, double flops, double audioSeconds) {
+        rows.add(String.format(Locale.ROOT, "%-48s %12.2f %10.1f %10s %14s", name, us, bytes / us / 1e3,
+                flops > 0 ? String.format(Locale.ROOT, "%.0f", flops / us / 1e3) : "-",
+                audioSeconds > 0 ? String.format(Locale.ROOT, "%.0f", audioSeconds / (us / 1e6)) : "-"));
+    }
+
+    private void kernels() {
+        CudaStream s = cuda.stream();
+        CudaConv1d conv = new CudaConv1d(cuda);
+        // (cin, cout, K, stride, len): EnCodec 24 kHz encoder layers at batch 16, 1 s
+        int[][] convs = {{32, 16, 3, 1, 24000}, {64, 128, 8, 4, 12000}, {256, 512, 16, 8, 600}, {512, 128, 7, 1, 75}};
+        int batch = 16;
+        for (int[] c : convs) {
+            for (Precision p : Precision.values()) {
+                int cin = c[0], cout = c[1], k = c[2], stride = c[3], len = c[4];
+                CudaConv1d.Padding pad = CudaConv1d.Padding.encodec(len, k, stride, 1, true, PadMode.REFLECT);
+                try (DeviceBuffer x = randBuf((long) batch * cin * len, 1); DeviceBuffer w = randBuf((long) cout * cin * k, 0.1f);
+                     DeviceBuffer bias = randBuf(cout, 0.1f); DeviceBuffer y = cuda.allocate(4L * batch * cout * pad.tout())) {
+                    CudaConv1d.Layer layer = new CudaConv1d.Layer(cin, cout, k, stride, 1, 1, w, bias);
+                    double us = time(() -> conv.launch(s, p, layer, pad, batch, x, (long) cin * len, len, y,
+                            (long) cout * pad.tout(), pad.tout(), null, true, 1f));
+                    double bytes = 4.0 * ((double) batch * cin * len + (double) cout * cin * k + (double) batch * cout * pad.tout());
+                    double flops = 2.0 * batch * cout * pad.tout() * cin * k;
+                    row(String.format(Locale.ROOT, "cuda_conv1d_%s_b%d_%dx%dk%ds%d_t%d", p.name().toLowerCase(Locale.ROOT),
+                            batch, cin, cout, k, stride, len), us, bytes, flops, 0);
+                }
+            }
+        }
+        CudaConvTranspose1d convT = new CudaConvTranspose1d(cuda);
+        try (DeviceBuffer x = randBuf(16L * 512 * 75, 1); DeviceBuffer w = randBuf(512L * 256 * 16, 0.1f);
+             DeviceBuffer bias = randBuf(256, 0.1f); DeviceBuffer y = cuda.allocate(4L * 16 * 256 * 76 * 8)) {
+            CudaConvTranspose1d.Layer l = new CudaConvTranspose1d.Layer(512, 256, 16, 8, 1, w, bias);
+            double us = time(() -> convT.launch(s, l, 16, 75, 0, 76, x, 512L * 75, 75, y, 256L * 76 * 8, 76 * 8));
+            row("cuda_conv_transpose1d_f32_b16_512x256k16s8_t75", us, 4.0 * (16 * 512 * 75 + 512 * 256 * 16 + 16 * 256 * 608),
+                    2.0 * 16 * 256 * 608 * 512 * 2, 0);
+        }
+        CudaElementwise ew = new CudaElementwise(cuda);
+        long n = 16L * 32 * 24000;
+        try (DeviceBuffer a = randBuf(n, 1); DeviceBuffer b = randBuf(n, 1)) {
+            row("cuda_elu_f32_n" + n, time(() -> ew.elu(s, a, b, n, 1f)), 8.0 * n, 0, 0);
+            row("cuda_add_f32_n" + n, time(() -> ew.add(s, a, b, b, n)), 12.0 * n, 0, 0);
+        }
+        float[][] books = new float[8][];
+        for (int q = 0; q < 8; q++) {
+            books[q] = new float[1024 * 128];
+            for (int i = 0; i < books[q].length; i++) {
+                books[q][i] = (float) rnd.nextGaussian();
+            }
+        }
+        int frames = 75;
+        for (int b : new int[] {16, 512}) {
+            try (CudaRvq rvq = new CudaRvq(cuda, 128, 1024, books); DeviceBuffer r = randBuf((long) b * 128 * frames, 1);
+                 DeviceBuffer codes = cuda.allocate(4L * b * 8 * frames)) {
+                double us = time(() -> rvq.encode(s, r, codes, b, frames, 8));
+                row("cuda_rvq_nearest_f32_b" + b + "_d128_n1024_q8_t75", us, 4.0 * (8 * 1024 * 128 + 2.0 * b * 128 * frames * 8),
+                        2.0 * b * frames * 1024 * 128 * 8, 0);
+            }
+        }
+        int h = 512;
+        float[][] wih = {rndArr(4 * h * h), rndArr(4 * h * h)};
+        float[][] bb = {rndArr(4 * h), rndArr(4 * h)};
+        for (int b : new int[] {1, 64}) {
+            try (CudaLstm lstm = new CudaLstm(cuda, h, true, wih, wih, bb, bb); CudaLstm.Workspace ws = lstm.newWorkspace(b, frames);
+                 DeviceBuffer x = randBuf((long) b * h * frames, 1); DeviceBuffer y = cuda.allocate(4L * b * h * frames)) {
+                double us = time(() -> lstm.forward(s, Precision.FP32, ws, x, y, frames));
+                row("cuda_lstm2_f32_b" + b + "_h512_t75", us, 4.0 * (2 * 8.0 * h * h + 2.0 * b * h * frames),
+                        2 * 2.0 * b * frames * 8.0 * h * h, 0);
+            }
+        }
+    }
+
+    private float[] rndArr(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextGaussian() * 0.05);
+        }
+        return a;
+    }
+
+    /** The EnCodec 24 kHz encoder + RVQ(8) kernel chain on random weights, B clips of 1 s. */
+    private void encoderChain(Precision p, int batch) {
+        CudaStream s = cuda.stream();
+        CudaConv1d conv = new CudaConv1d(cuda);
+        int[] ratios = {2, 4, 5, 8}; // encoder order (reversed config ratios)
+        long maxAct = 32L * SR;
+        List<DeviceBuffer> owned = new ArrayList<>();
+        try (DeviceBuffer a = cuda.allocate(4L * batch * maxAct); DeviceBuffer t = cuda.allocate(4L * batch * maxAct / 2);
+             DeviceBuffer o = cuda.allocate(4L * batch * maxAct); DeviceBuffer pcm = randBuf((long) batch * SR, 0.1f)) {
+            List<Runnable> steps = new ArrayList<>();
+            int[] len = {SR};
+            int[] ch = {1};
+            DeviceBuffer[] cur = {pcm};
+            DeviceBuffer[] other = {a};
+            // first conv 1 -> 32, k7
+            addConv(steps, owned, conv, p, batch, 1, 32, 7, 1, 1, cur, other, len, false, null);
+            ch[0] = 32;
+            for (int ratio : ratios) {
+                int dim = ch[0];
+                // residual block: shortcut (k1) into o, ELU conv k3 into t, ELU conv k1 + residual o into o
+                DeviceBuffer x = cur[0];
+                int l0 = len[0];
+                steps.add(convStep(conv, p, batch, dim, dim, 1, 1, 1, x, l0, o, null, false, owned));
+                steps.add(convStep(conv, p, batch, dim, dim / 2, 3, 1, 1, x, l0, t, null, true, owned));
+                steps.add(convStep(conv, p, batch, dim / 2, dim, 1, 1, 1, t, l0, o, o, true, owned));
+                cur[0] = o;
+                other[0] = x == pcm ? a : x;
+                // ELU + downsampling conv dim -> 2 dim, k 2r, stride r
+                DeviceBuffer in = cur[0];
+                DeviceBuffer out = other[0];
+                steps.add(convStep(conv, p, batch, dim, 2 * dim, 2 * ratio, ratio, 1, in, l0, out, null, true, owned));
+                len[0] = CudaConv1d.Padding.encodec(l0, 2 * ratio, ratio, 1, true, PadMode.REFLECT).tout();
+                ch[0] = 2 * dim;
+                cur[0] = out;
+                other[0] = in;
+            }
+            int frames = len[0];
+            float[][] w4 = {rndArr(4 * 512 * 512), rndArr(4 * 512 * 512)};
+            float[][] b4 = {rndArr(2048), rndArr(2048)};
+            try (CudaLstm lstm = new CudaLstm(cuda, 512, true, w4, w4, b4, b4); CudaLstm.Workspace ws = lstm.newWorkspace(batch, frames);
+                 CudaRvq rvq = new CudaRvq(cuda, 128, 1024, books8()); DeviceBuffer codes = cuda.allocate(4L * batch * 8 * frames)) {
+                DeviceBuffer lin = cur[0];
+                DeviceBuffer lout = other[0];
+                steps.add(() -> lstm.forward(s, p, ws, lin, lout, frames));
+                steps.add(convStep(conv, p, batch, 512, 128, 7, 1, 1, lout, frames, lin, null, true, owned));
+                steps.add(() -> rvq.encode(s, lin, codes, batch, frames, 8));
+                double us = time(() -> steps.forEach(Runnable::run));
+                row(String.format(Locale.ROOT, "cuda_encoder_chain_%s_b%d_1s", p.name().toLowerCase(Locale.ROOT), batch),
+                        us, 0, 0, batch);
+            }
+        } finally {
+            owned.forEach(DeviceBuffer::close);
+        }
+    }
+
+    private float[][] books8() {
+        float[][] books = new float[8][];
+        for (int q = 0; q < 8; q++) {
+            books[q] = rndArr(1024 * 128);
+        }
+        return books;
+    }
+
+    private void addConv(List<Runnable> steps, List<DeviceBuffer> owned, CudaConv1d conv, Precision p, int batch, int cin, int cout,
+                         int k, int stride, int dil, DeviceBuffer[] cur, DeviceBuffer[] other, int[] len, boolean elu, DeviceBuffer res) {
+        steps.add(convStep(conv, p, batch, cin, cout, k, stride, dil, cur[0], len[0], other[0], res, elu, owned));
+        DeviceBuffer c = cur[0];
+        cur[0] = other[0];
+        other[0] = c;
+    }
+
+    private Runnable convStep(CudaConv1d conv, Precision p, int batch, int cin, int cout, int k, int stride, int dil,
+                              DeviceBuffer x, int len, DeviceBuffer y, DeviceBuffer res, boolean elu, List<DeviceBuffer> owned) {
+        DeviceBuffer w = randBuf((long) cout * cin * k, (float) (1 / Math.sqrt(cin * k)));
+        DeviceBuffer b = randBuf(cout, 0.01f);
+        owned.add(w);
+        owned.add(b);
+        CudaConv1d.Layer layer = new CudaConv1d.Layer(cin, cout, k, stride, dil, 1, w, b);
+        CudaConv1d.Padding pad = CudaConv1d.Padding.encodec(len, k, stride, dil, true, PadMode.REFLECT);
+        return () -> conv.launch(cuda.stream(), p, layer, pad, batch, x, (long) cin * len, len, y,
+                (long) cout * pad.tout(), pad.tout(), res, elu, 1f);
+    }
+}
