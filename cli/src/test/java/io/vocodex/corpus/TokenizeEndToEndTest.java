@@ -217,5 +217,45 @@ class TokenizeEndToEndTest {
             }
             assertEquals(30, n);
         }
+
+        // decode --shard turns a shard back into audio, one WAV per row, named by id
+        for (String shard : new String[] {"out_parquet/shard-000000.parquet", "out_npy/shard-000000"}) {
+            Path wavs = tmp.resolve("decoded_" + shard.substring(4, shard.indexOf('/')));
+            r = run("decode", "-m", Corpus.model().toString(), "--shard", tmp.resolve(shard).toString(), "-o",
+                    wavs.toString(), "--float", "--threads", "2");
+            assertEquals(0, r.code(), r.err());
+            try (var files = Files.list(wavs)) {
+                List<Path> got = files.sorted().toList();
+                assertEquals(shard.contains("npy") ? 8 : 12, got.size(), got.toString());
+                for (Path w : got) {
+                    String id = w.getFileName().toString().replace(".wav", "");
+                    int i = Integer.parseInt(id.substring(3));
+                    float[] want = codec.decode(new io.vocodex.Tokens(expectedCodes(pick.get(i)), codec.frameRate(),
+                            codec.codebookSize())).samples();
+                    assertArrayEquals(want, io.vocodex.audio.WavReader.read(w).channels()[0], id);
+                }
+            }
+        }
+    }
+
+    @Test
+    void helpDocumentsEveryOptionAndUsageErrorsExitTwo() {
+        Result h = run("tokenize", "--help");
+        assertEquals(0, h.code());
+        for (String opt : new String[] {"INPUT", "--model", "--output", "--format", "--shard-size", "--bandwidth",
+            "--batch-size", "--decode-threads", "--threads", "--chunk-seconds", "--max-seconds", "--buffer-seconds",
+            "--log-interval", "Exit codes", "3 some inputs failed"}) {
+            assertTrue(h.out().contains(opt), "tokenize --help lacks " + opt + ":\n" + h.out());
+        }
+        Result d = run("decode", "--help");
+        assertTrue(d.out().contains("--shard") && d.out().contains("CODES.npy"), d.out());
+        String m = Corpus.model().toString();
+        assertEquals(2, run("tokenize", "-m", m, "x", "-o", "y", "--format", "csv").code());
+        assertEquals(2, run("tokenize", "-m", m, "x", "-o", "y", "--shard-size", "0").code());
+        assertEquals(2, run("decode", "-m", m, "-o", "y").code());
+        assertEquals(2, run("decode", "-m", m, "c.npy", "--shard", "s", "-o", "y").code());
+        Result missing = run("tokenize", "-m", m, tmp.resolve("nowhere").toString(), "-o", tmp.resolve("o").toString());
+        assertEquals(1, missing.code(), missing.err());
+        assertTrue(missing.err().startsWith("vocodex: ") && missing.err().contains("nowhere"), missing.err());
     }
 }
