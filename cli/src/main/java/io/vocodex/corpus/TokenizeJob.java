@@ -78,6 +78,7 @@ public final class TokenizeJob {
     private final boolean tty;
 
     private JobLog log;
+    private Progress progress;
     private int shardIndex;
     private ShardWriter writer;
     private final List<String> pendingIds = new ArrayList<>();
@@ -88,6 +89,10 @@ public final class TokenizeJob {
     private int failed;
     private int shardsWritten;
     private double audioSeconds;
+    private final java.util.concurrent.atomic.AtomicLong decodeNanos = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong resampleNanos = new java.util.concurrent.atomic.AtomicLong();
+    private long modelNanos;
+    private long writeNanos;
 
     public TokenizeJob(Codec codec, String modelName, Options options, PrintWriter err, boolean tty) {
         this.codec = codec;
@@ -123,13 +128,16 @@ public final class TokenizeJob {
             err.printf("tokenize: resuming: %d of %d inputs already done in %d commits%n", already, all.size(),
                     log.entries().size());
         }
-        Progress progress = new Progress(err, tty, o.logIntervalSeconds(), todo.size());
+        progress = new Progress(err, tty, o.logIntervalSeconds(), todo.size());
         pipeline(todo, progress);
         int shardsTotal = (int) log.entries().stream().filter(e -> e.shard() != null).count();
         Summary s = new Summary(all.size(), tokenized, failed, already, audioSeconds, progress.elapsed(), shardsWritten,
                 shardsTotal, out.resolve(ERRORS));
         int failedTotal = log.entries().stream().mapToInt(e -> e.errors().size()).sum();
-        progress.finish(String.format("tokenized %d files (%.3f h of audio) in %.1f s (real-time factor %s), "
+        String timing = tokenized == 0 ? "" : String.format("tokenize: time in decode %.1f s and resample %.1f s (on %d "
+                        + "decoder threads, overlapped with the model), model %.1f s, write+commit %.1f s%n",
+                decodeNanos.get() / 1e9, resampleNanos.get() / 1e9, o.decodeThreads(), modelNanos / 1e9, writeNanos / 1e9);
+        progress.finish(timing + String.format("tokenized %d files (%.3f h of audio) in %.1f s (real-time factor %s), "
                         + "%d failed, %d already done; %d shards written (%d in total) in %s; %d inputs failed in all%s",
                 tokenized, audioSeconds / 3600, s.wallSeconds(),
                 audioSeconds > 0 ? String.format("%.4f", s.wallSeconds() / audioSeconds) : "--",
@@ -318,7 +326,10 @@ public final class TokenizeJob {
         }
         String name = it.file().toString();
         try {
+            long t0 = System.nanoTime();
             DecodedAudio d = AudioFiles.decode(it.file());
+            long t1 = System.nanoTime();
+            decodeNanos.addAndGet(t1 - t0);
             if (d.sampleRate() < MIN_RATE || d.sampleRate() > MAX_RATE) {
                 return new Failed(it, "implausible sample rate " + d.sampleRate() + " Hz (want " + MIN_RATE + ".."
                         + MAX_RATE + ")");
@@ -328,6 +339,7 @@ public final class TokenizeJob {
                         o.maxSeconds()));
             }
             AudioLoader.Loaded l = AudioLoader.prepare(d, name, rate, ResampleMode.RESAMPLE);
+            resampleNanos.addAndGet(System.nanoTime() - t1);
             return new Decoded(it, l.audio(), d.container(), d.sampleRate(), d.numChannels(),
                     Math.min(l.audio().length(), budget));
         } catch (VocodexException e) {
@@ -360,7 +372,9 @@ public final class TokenizeJob {
                 Decoded d = window.get(i++);
                 Tokens t;
                 try {
+                    long t0 = System.nanoTime();
                     t = streamed(d.audio(), chunk);
+                    modelNanos += System.nanoTime() - t0;
                 } catch (VocodexException e) {
                     failEncode(d, e, room);
                     continue;
@@ -375,7 +389,9 @@ public final class TokenizeJob {
             List<Decoded> batch = window.subList(i, j);
             List<Tokens> tokens = null;
             try {
+                long t0 = System.nanoTime();
                 tokens = codec.encodeBatch(batch.stream().map(Decoded::audio).toList(), o.bandwidth());
+                modelNanos += System.nanoTime() - t0;
             } catch (VocodexException e) {
                 // find the culprit: encode one by one
             }
@@ -442,14 +458,19 @@ public final class TokenizeJob {
             Durable.deleteTree(tmp);
             writer = o.format().open(tmp, info);
         }
+        long t0 = System.nanoTime();
         writer.write(row);
+        writeNanos += System.nanoTime() - t0;
         pendingIds.add(it.id());
         pendingFrames += row.frames();
         pendingSeconds += row.duration();
         tokenized++;
         audioSeconds += row.duration();
+        progress.update(tokenized, failed, audioSeconds);
         if (pendingIds.size() >= o.shardSize()) {
+            long t1 = System.nanoTime();
             commit();
+            writeNanos += System.nanoTime() - t1;
         }
     }
 
