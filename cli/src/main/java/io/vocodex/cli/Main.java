@@ -14,19 +14,21 @@ import java.util.Arrays;
 import java.util.Properties;
 
 /**
- * The {@code vocodex} command line: {@code encode}, {@code decode}, {@code inspect}, {@code import}
- * and {@code bench}.
+ * The {@code vocodex} command line: {@code encode}, {@code decode}, {@code inspect}, {@code import},
+ * {@code bench} and {@code tokenize}.
  *
  * <p>Exit codes: 0 success, 1 a problem with the input (one line {@code vocodex: <message>} on
- * stderr; the stack trace only with {@code --verbose} or {@code VOCODEX_DEBUG=1}), 2 a usage error.
+ * stderr; the stack trace only with {@code --verbose} or {@code VOCODEX_DEBUG=1}), 2 a usage error, 3
+ * ({@code tokenize}) some inputs failed while the job itself completed.
  */
 @Command(name = "vocodex",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Neural speech codec engine for the JVM: audio to discrete codes and back.",
         subcommands = {EncodeCommand.class, DecodeCommand.class, InspectCommand.class, ImportCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 bad input or failure (message on stderr), 2 usage error.",
+                BenchCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 bad input or failure (message on stderr), 2 usage error,",
+                "3 (tokenize) the job finished but some inputs failed (listed in OUT/errors.jsonl).",
                 "Set VOCODEX_DEBUG=1 (or pass --verbose) to see stack traces."})
 public final class Main implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT,
@@ -38,7 +40,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (encode, decode, inspect, import, bench)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (encode, decode, inspect, import, bench, tokenize)");
     }
 
     public static void main(String[] args) {

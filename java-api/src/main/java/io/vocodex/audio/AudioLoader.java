@@ -6,7 +6,7 @@ import io.vocodex.VocodexException;
 import java.nio.file.Path;
 
 /**
- * Loads a WAV file as the mono audio a codec takes: channels are averaged, the rate is converted
+ * Loads an audio file (WAV, FLAC, MP3 or Ogg Vorbis: see {@link AudioFiles}) as the mono audio a codec takes: channels are averaged, the rate is converted
  * with {@link Resampler} when allowed, and the result is checked to be non-empty and finite.
  *
  * <pre>{@code
@@ -34,24 +34,34 @@ public final class AudioLoader {
         if (targetRate < 1) {
             throw new VocodexException("target sample rate must be positive, got " + targetRate);
         }
-        WavData wav = WavReader.read(path);
+        return prepare(AudioFiles.decode(path), path.toString(), targetRate, mode);
+    }
+
+    /**
+     * The mono audio at {@code targetRate} of already decoded audio (downmix, resample, checks);
+     * {@code name} is used in error messages.
+     */
+    public static Loaded prepare(DecodedAudio wav, String name, int targetRate, ResampleMode mode) {
+        if (targetRate < 1) {
+            throw new VocodexException("target sample rate must be positive, got " + targetRate);
+        }
         if (wav.sampleRate() != targetRate && mode != ResampleMode.RESAMPLE) {
-            throw new VocodexException(path + ": file is " + wav.sampleRate() + " Hz, the model takes " + targetRate
+            throw new VocodexException(name + ": file is " + wav.sampleRate() + " Hz, the model takes " + targetRate
                     + " Hz; pass --resample (or resample it yourself)");
         }
         float[] mono = downmix(wav.channels());
         if (mono.length == 0) {
-            throw new VocodexException(path + ": empty audio (0 samples)");
+            throw new VocodexException(name + ": empty audio (0 samples)");
         }
-        Audio.of(mono, wav.sampleRate()).requireFinite(path.toString());
+        Audio.of(mono, wav.sampleRate()).requireFinite(name);
         if (wav.sampleRate() != targetRate) {
             mono = Resampler.resample(mono, wav.sampleRate(), targetRate);
         }
         Audio a = Audio.of(mono, targetRate);
         if (a.length() == 0) {
-            throw new VocodexException(path + ": empty audio after resampling to " + targetRate + " Hz");
+            throw new VocodexException(name + ": empty audio after resampling to " + targetRate + " Hz");
         }
-        a.requireFinite(path.toString());
+        a.requireFinite(name);
         return new Loaded(a, wav.sampleRate(), wav.numChannels(), wav.numFrames(), wav.encoding());
     }
 
