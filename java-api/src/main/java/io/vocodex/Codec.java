@@ -64,7 +64,7 @@ public final class Codec implements AutoCloseable {
      * whose {@link Device#reason()} says why.
      */
     private static Codec place(Path source, CodecModel model, Device device) {
-        if (device.kind() != Device.Kind.CUDA) {
+        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec) {
             return new Codec(source, model, device);
         }
         if (!(model instanceof io.vocodex.codec.encodec.EncodecModel encodec)) {
