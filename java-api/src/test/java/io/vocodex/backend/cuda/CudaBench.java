@@ -19,7 +19,8 @@ import java.util.Random;
  *       This is the kernel chain alone.</li>
  *   <li>{@code cuda_encodec24_encode_{fp32,tf32}_b{B}_1s}: the REAL model path, {@link CudaEncodec#encodeBatch}
  *       on the full-size EnCodec 24 kHz with random weights ({@code EncodecRandom}), 6 kbps, B clips of 1 s,
- *       B = 1, 8, 64, 512: wall-clock per call including the host/device copies, audio seconds per second;</li>
+ *       B = 1, 8, 64, 512: wall-clock per call including the host/device copies, audio seconds per second;
+ *       then the share of tf32 tokens equal to fp32 tokens on 8 random 1 s clips;</li>
  *   <li>{@code cuda_streamhub_{fp32,tf32}_n{N}}: the GPU {@code StreamHub} with N streams each pushing one
  *       frame per tick, N = 100 .. 20,000: tick latency p50/p99 (ms, wall-clock of {@code tick()} after the
  *       streams reached their steady shape), real-time factor = frame duration / p50.</li>
@@ -80,6 +81,13 @@ public final class CudaBench {
         io.vocodex.codec.encodec.EncodecModel m = (io.vocodex.codec.encodec.EncodecModel) io.vocodex.model.ModelFolder.load(dir);
         int nq = m.codebooksFor(6.0);
         Random r = new Random(3);
+        float[][] agreeClips = new float[8][SR]; // tf32 vs fp32 token agreement on the same 8 clips
+        for (float[] c : agreeClips) {
+            for (int i = 0; i < SR; i++) {
+                c[i] = (float) (0.1 * r.nextGaussian());
+            }
+        }
+        int[][][] fp32Codes = null;
         for (Precision p : Precision.values()) {
             CudaEncodec g = CudaEncodec.create(m, 0, p);
             try (io.vocodex.Codec codec = io.vocodex.Codec.of(g, io.vocodex.Device.cuda(0).withTf32(p == Precision.TF32))) {
@@ -100,6 +108,23 @@ public final class CudaBench {
                     modelRows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
                             "cuda_encodec24_encode_" + p.name().toLowerCase(Locale.ROOT) + "_b" + batch + "_1s", us, "-", "-",
                             batch / (us / 1e6)));
+                }
+                int[][][] codes = g.encodeBatch(null, agreeClips, nq);
+                if (p == Precision.FP32) {
+                    fp32Codes = codes;
+                } else if (fp32Codes != null) {
+                    long same = 0;
+                    long total = 0;
+                    for (int b = 0; b < codes.length; b++) {
+                        for (int k = 0; k < nq; k++) {
+                            for (int t = 0; t < codes[b][k].length; t++) {
+                                same += codes[b][k][t] == fp32Codes[b][k][t] ? 1 : 0;
+                                total++;
+                            }
+                        }
+                    }
+                    modelRows.add(String.format(Locale.ROOT, "tf32 vs fp32 token agreement (8 clips x 1 s, %d codebooks): %.2f%%",
+                            nq, 100.0 * same / total));
                 }
                 for (int n : new int[] {100, 1000, 5000, 20_000}) {
                     if (n > maxStreams) {
