@@ -7,7 +7,8 @@
 // CPU backend's arithmetic contract (io.vocodex.backend.cpu.CpuOps), and every other float operation
 // is written with an explicit round-to-nearest intrinsic (__fadd_rn, __fmul_rn, ...) so that nvcc's
 // default contraction (-fmad=true) cannot fuse a multiply and an add that Java evaluates separately.
-// Transcendentals are evaluated in double and rounded once to float, as the Java code does.
+// ELU uses CpuOps' float polynomial expm1, ported operation for operation (bit-identical); the LSTM's
+// sigmoid/tanh are evaluated in double and rounded once to float, as the Java code does.
 //
 // STATUS: compiled for compute_80/compute_90 (and sm_80/sm_90 cubins for the ptxas report);
 // never run on a GPU. See docs/gpu-verification.md.
@@ -44,9 +45,46 @@
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-// ELU as CpuOps.eluInPlace: v > 0 (or NaN) unchanged, else (float)(alpha * expm1((double) v)).
+// ELU as CpuOps.eluRow, bit for bit: v > 0 unchanged, else alpha * expm1NonPositive(clamp(v, -87, 0)),
+// where expm1NonPositive is the branch-free float expm1 of CpuOps (t = k ln2 + r, degree-8 Taylor
+// polynomial for expm1(r), 2^k expm1(r) + (2^k - 1)) with the same float constants (bit patterns below,
+// taken from the Java float literals) and the same operation order. Every multiply and add is an explicit
+// __fmul_rn/__fadd_rn/__fsub_rn so nvcc cannot contract a pair into an fma that Java does not evaluate.
+// Java's (float) Math.rint(t * LOG2E) widens the float product to double, rounds half-even, narrows:
+// the product is an integer-or-not float of magnitude < 126, so this equals rintf of the float product.
+#define VX_ELU_LOG2E 0x3fb8aa3b  // 1.44269504088896341f
+#define VX_ELU_LN2_HI 0x3f317200 // 0.693145751953125f (16 bits: k * LN2_HI is exact)
+#define VX_ELU_LN2_LO 0x35bfbe8e // 1.428606765330187045e-06f
+#define VX_ELU_C8 0x37d00d01     // 1f / 40320f
+#define VX_ELU_C7 0x39500d01     // 1f / 5040f
+#define VX_ELU_C6 0x3ab60b61     // 1f / 720f
+#define VX_ELU_C5 0x3c088889     // 1f / 120f
+#define VX_ELU_C4 0x3d2aaaab     // 1f / 24f
+#define VX_ELU_C3 0x3e2aaaab     // 1f / 6f
+
+// CpuOps.expm1NonPositive for t in [-87, 0] (NaN in, NaN out).
+__device__ __forceinline__ float vx_expm1_nonpositive(float t) {
+    const float k = rintf(__fmul_rn(t, __int_as_float(VX_ELU_LOG2E)));
+    const float r = __fsub_rn(__fsub_rn(t, __fmul_rn(k, __int_as_float(VX_ELU_LN2_HI))),
+                              __fmul_rn(k, __int_as_float(VX_ELU_LN2_LO)));
+    float p = __int_as_float(VX_ELU_C8);
+    p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C7));
+    p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C6));
+    p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C5));
+    p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C4));
+    p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C3));
+    p = __fadd_rn(__fmul_rn(p, r), 0.5f);
+    const float em1r = __fadd_rn(r, __fmul_rn(__fmul_rn(r, r), p));
+    const int ki = k != k ? 0 : (int)k; // Java's (int) NaN is 0
+    const float scale = __int_as_float((ki + 127) << 23); // 2^k, k in [-126, 0]
+    return __fadd_rn(__fmul_rn(scale, em1r), __fsub_rn(scale, 1.f));
+}
+
 __device__ __forceinline__ float vx_elu(float v, float alpha) {
-    return v <= 0.f ? (float)((double)alpha * expm1((double)v)) : v;
+    float t = v > 0.f ? 0.f : v;  // Math.min(v, 0f), NaN and -0 included
+    t = t < -87.f ? -87.f : t;     // Math.max(t, -87f)
+    const float e = vx_expm1_nonpositive(t);
+    return v > 0.f ? v : __fmul_rn(alpha, e);
 }
 
 // Sigmoid as CpuOps.sigmoid: (float)(1.0 / (1.0 + exp(-v))) in double.

@@ -4,7 +4,7 @@
 // conv1d_f32/tf32 instead (see conv1d.cu); these kernels serve the remaining uses (decoder ELU
 // before a transposed conv, LSTM skip, standalone ops).
 //
-//   elu_f32: y = x > 0 ? x : (float)(alpha * expm1((double) x))   (CpuOps.eluInPlace; y may alias x)
+//   elu_f32: y = x > 0 ? x : alpha * expm1NonPositive(x)  (CpuOps.eluRow, bit-identical; y may alias x)
 //   add_f32: y = a + b                                            (CpuOps.add; y may alias a or b)
 // STATUS: compiled, never run on a GPU.
 #include "common.cuh"

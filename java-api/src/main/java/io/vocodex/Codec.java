@@ -50,12 +50,37 @@ public final class Codec implements AutoCloseable {
      * is incomplete, the config unknown or a tensor missing, extra or misshaped.
      */
     public static Codec load(Path dir, Device device) {
-        return new Codec(dir, ModelFolder.load(dir), device);
+        return place(dir, ModelFolder.load(dir), device);
     }
 
-    /** Wraps an already built model (tests, importers). */
+    /** Wraps an already built model (tests, importers); on a CUDA device as {@link #load} places it. */
     public static Codec of(CodecModel model, Device device) {
-        return new Codec(null, model, device);
+        return place(null, model, device);
+    }
+
+    /**
+     * On a CUDA device an EnCodec model moves to the GPU ({@code CudaEncodec}, fp32 parity or tf32 fast
+     * mode per {@link Device#tf32()}); anything else, or a CUDA failure, stays on the CPU with a device
+     * whose {@link Device#reason()} says why.
+     */
+    private static Codec place(Path source, CodecModel model, Device device) {
+        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec) {
+            return new Codec(source, model, device);
+        }
+        if (!(model instanceof io.vocodex.codec.encodec.EncodecModel encodec)) {
+            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec only, not "
+                    + model.architecture() + "; using the CPU"));
+        }
+        try {
+            io.vocodex.backend.cuda.CudaEncodec gpu = io.vocodex.backend.cuda.CudaEncodec.create(encodec, device.ordinal(),
+                    device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
+            return new Codec(source, gpu, device);
+        } catch (VocodexException | LinkageError | IllegalStateException e) {
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
+                    + "); using the CPU"));
+        } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
+        }
     }
 
     public String architecture() {
@@ -129,9 +154,14 @@ public final class Codec implements AutoCloseable {
         for (int i = 0; i < clips.size(); i++) {
             checkAudio(clips.get(i), "clip " + i);
         }
+        float[][] pcm = new float[clips.size()][];
+        for (int i = 0; i < pcm.length; i++) {
+            pcm[i] = clips.get(i).samples();
+        }
+        int[][][] codes = model.encodeBatch(ctx, pcm, nq);
         List<Tokens> out = new ArrayList<>(clips.size());
-        for (Audio a : clips) {
-            out.add(tokens(model.encode(ctx, a.samples(), nq)));
+        for (int[][] c : codes) {
+            out.add(tokens(c));
         }
         return out;
     }
@@ -216,5 +246,12 @@ public final class Codec implements AutoCloseable {
     public void close() {
         closed = true;
         ctx.close();
+        if (model instanceof AutoCloseable c) { // a device model releases its device memory
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new VocodexException("closing the model failed: " + e.getMessage(), e);
+            }
+        }
     }
 }

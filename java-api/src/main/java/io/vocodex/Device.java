@@ -5,9 +5,12 @@ package io.vocodex;
  * initialises, a device of compute capability 8.0+ is present and the build ships PTX) and the CPU
  * otherwise, and {@link #reason()} says why.
  *
- * <p>Note: the CUDA backend's kernels exist ({@code io.vocodex.backend.cuda}) but {@link Codec} does
- * not route a model through them yet; a {@code Codec} on a CUDA device still computes on the CPU
- * with {@link #threads()} workers.
+ * <p>A {@link Codec} loaded on a CUDA device runs an EnCodec model on the GPU
+ * ({@code io.vocodex.backend.cuda.CudaEncodec}: batch encode/decode and the {@link StreamHub}); other
+ * architectures, or a device that turns out unusable, fall back to the CPU, and the codec's
+ * {@link Codec#device()} then is a CPU device whose {@link #reason()} says why. The CUDA path is
+ * compiled but has never run on a GPU (docs/gpu-verification.md). {@link #withTf32} selects the tf32
+ * tensor-core fast mode; the default is the fp32 parity mode.
  *
  * <pre>{@code
  * try (Codec codec = Codec.load(Path.of("weights/encodec_24khz_tiny"), Device.cpu())) { ... }
@@ -21,16 +24,41 @@ public final class Device {
     private final int threads;
     private final int ordinal;
     private final String reason;
+    private final boolean tf32;
 
     private Device(Kind kind, int threads, String reason) {
-        this(kind, threads, 0, reason);
+        this(kind, threads, 0, reason, false);
     }
 
     private Device(Kind kind, int threads, int ordinal, String reason) {
+        this(kind, threads, ordinal, reason, false);
+    }
+
+    private Device(Kind kind, int threads, int ordinal, String reason, boolean tf32) {
         this.kind = kind;
         this.threads = threads;
         this.ordinal = ordinal;
         this.reason = reason;
+        this.tf32 = tf32;
+    }
+
+    /** The CPU with all processors, chosen because {@code reason} (a CUDA request that could not be met). */
+    static Device cpuFallback(String reason) {
+        return new Device(Kind.CPU, Runtime.getRuntime().availableProcessors(), reason);
+    }
+
+    /**
+     * This device with the CUDA fast mode on or off: convolutions and the LSTM input projection on tensor
+     * cores with tf32 inputs (fp32 accumulation; RVQ stays fp32). Tokens then mostly, not always, equal the
+     * fp32 parity mode's. Ignored on the CPU.
+     */
+    public Device withTf32(boolean on) {
+        return new Device(kind, threads, ordinal, reason, on);
+    }
+
+    /** Whether the CUDA fast (tf32) mode is selected. */
+    public boolean tf32() {
+        return tf32;
     }
 
     /** The pure-Java CPU backend using all available processors. */
@@ -94,6 +122,6 @@ public final class Device {
 
     @Override
     public String toString() {
-        return kind == Kind.CPU ? "cpu(" + threads + " threads)" : "cuda:" + ordinal;
+        return kind == Kind.CPU ? "cpu(" + threads + " threads)" : "cuda:" + ordinal + (tf32 ? " tf32" : "");
     }
 }

@@ -24,6 +24,10 @@ import java.util.List;
  * }</pre>
  *
  * <p>On the CPU backend a tick steps the ready streams in parallel on the codec's worker threads.
+ * When the codec's model offers a batched stream pool ({@link CodecModel#openStreamPool}; the CUDA
+ * EnCodec does, keeping every slot's state on the device), the hub uses it: a tick hands all ready
+ * streams' frames to ONE pool step (one launch per layer over all of them). {@link #backend()} says
+ * which; if the pool cannot be opened the hub falls back to the CPU path and says why.
  * Threading: {@code push}/{@code poll} may be called from any thread; {@code tick} from one
  * scheduler thread at a time.
  */
@@ -32,6 +36,9 @@ public final class StreamHub implements AutoCloseable {
     private final int codebooks;
     private final int frameSamples;
     private final StreamSession[] slots;
+    private final CodecModel.StreamPool pool; // null: per-stream CPU encoders
+    private final String backend;
+    private final Object stepLock = new Object(); // pool mode: a tick and a finish/cancel never overlap
     private long ticks;
     private volatile boolean closed;
 
@@ -49,6 +56,21 @@ public final class StreamHub implements AutoCloseable {
         }
         this.frameSamples = codec.hopLength();
         this.slots = new StreamSession[maxStreams];
+        CodecModel.StreamPool p = null;
+        String why;
+        try {
+            p = codec.model().openStreamPool(maxStreams, codebooks, frameSamples);
+            why = p == null ? "cpu (" + codec.device() + ")" : p.describe();
+        } catch (RuntimeException e) {
+            why = "cpu (" + codec.device() + "; the model's stream pool could not open: " + e.getMessage() + ")";
+        }
+        this.pool = p;
+        this.backend = why;
+    }
+
+    /** What steps the streams: the CPU, or the model's pool (e.g. the GPU) with its description. */
+    public String backend() {
+        return backend;
     }
 
     /** A new stream in a free slot (its state freshly reset). */
@@ -56,7 +78,13 @@ public final class StreamHub implements AutoCloseable {
         checkOpen();
         for (int i = 0; i < slots.length; i++) {
             if (slots[i] == null) {
-                StreamSession s = new StreamSession(this, i, codec.model().openEncoder(codebooks));
+                StreamSession s;
+                if (pool != null) {
+                    pool.reset(i);
+                    s = new StreamSession(this, i, null);
+                } else {
+                    s = new StreamSession(this, i, codec.model().openEncoder(codebooks));
+                }
                 slots[i] = s;
                 return s;
             }
@@ -94,6 +122,9 @@ public final class StreamHub implements AutoCloseable {
      */
     public int tick() {
         checkOpen();
+        if (pool != null) {
+            return tickPool();
+        }
         List<StreamSession> ready = new ArrayList<>();
         synchronized (this) {
             for (StreamSession s : slots) {
@@ -107,6 +138,33 @@ public final class StreamHub implements AutoCloseable {
         pool.parallelFor(ready.size(), Long.MAX_VALUE / 4, i -> ready.get(i).stepOneFrame(perStream, frameSamples));
         ticks++;
         return ready.size();
+    }
+
+    private int tickPool() {
+        synchronized (stepLock) {
+            List<StreamSession> ready = new ArrayList<>();
+            synchronized (this) {
+                for (StreamSession s : slots) {
+                    if (s != null && s.hasFrame(frameSamples)) {
+                        ready.add(s);
+                    }
+                }
+            }
+            if (!ready.isEmpty()) {
+                int[] ids = new int[ready.size()];
+                float[][] frames = new float[ready.size()][];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = ready.get(i).slot();
+                    frames[i] = ready.get(i).takeFrame(frameSamples);
+                }
+                int[][][] codes = pool.step(ids, frames);
+                for (int i = 0; i < ids.length; i++) {
+                    ready.get(i).deliver(codes[i]);
+                }
+            }
+            ticks++;
+            return ready.size();
+        }
     }
 
     synchronized void release(StreamSession s) {
@@ -126,9 +184,19 @@ public final class StreamHub implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        java.util.Arrays.fill(slots, null);
+    public void close() {
+        synchronized (stepLock) {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                java.util.Arrays.fill(slots, null);
+            }
+            if (pool != null) {
+                pool.close();
+            }
+        }
     }
 
     /** One stream of a {@link StreamHub}. */
@@ -176,16 +244,19 @@ public final class StreamHub implements AutoCloseable {
         }
 
         void stepOneFrame(CpuContext ctx, int frame) {
-            float[] chunk;
-            synchronized (this) {
-                chunk = java.util.Arrays.copyOf(pending, frame);
-                System.arraycopy(pending, frame, pending, 0, pendingLen - frame);
-                pendingLen -= frame;
-            }
-            int[][] codes = stream.push(ctx, chunk);
-            synchronized (this) {
-                produced.add(codes);
-            }
+            float[] chunk = takeFrame(frame);
+            deliver(stream.push(ctx, chunk));
+        }
+
+        synchronized float[] takeFrame(int frame) {
+            float[] chunk = java.util.Arrays.copyOf(pending, frame);
+            System.arraycopy(pending, frame, pending, 0, pendingLen - frame);
+            pendingLen -= frame;
+            return chunk;
+        }
+
+        synchronized void deliver(int[][] codes) {
+            produced.add(codes);
         }
 
         /** Tokens produced since the last poll (possibly zero frames). */
@@ -199,29 +270,42 @@ public final class StreamHub implements AutoCloseable {
          * Ends the stream: runs what is still buffered and the codec's end-of-stream padding, frees
          * the slot, and returns every frame not yet polled.
          */
-        public synchronized Tokens finish() {
-            if (finished) {
-                throw new VocodexException("stream in slot " + slot + " is already finished");
-            }
-            finished = true;
-            try {
-                if (samplesIn == 0) {
-                    throw new VocodexException("stream in slot " + slot + " ended with no audio");
+        public Tokens finish() {
+            synchronized (hub.pool != null ? hub.stepLock : this) {
+                synchronized (this) {
+                    if (finished) {
+                        throw new VocodexException("stream in slot " + slot + " is already finished");
+                    }
+                    finished = true;
+                    try {
+                        if (samplesIn == 0) {
+                            throw new VocodexException("stream in slot " + slot + " ended with no audio");
+                        }
+                        float[] rest = java.util.Arrays.copyOf(pending, pendingLen);
+                        pendingLen = 0;
+                        if (stream == null) {
+                            produced.add(hub.pool.finish(slot, rest)); // the pool's state of this slot, finished on the CPU
+                        } else {
+                            CpuContext ctx = CpuContext.singleThreaded();
+                            produced.add(stream.push(ctx, rest));
+                            produced.add(stream.flush(ctx));
+                        }
+                        return poll();
+                    } finally {
+                        hub.release(this);
+                    }
                 }
-                CpuContext ctx = CpuContext.singleThreaded();
-                produced.add(stream.push(ctx, java.util.Arrays.copyOf(pending, pendingLen)));
-                pendingLen = 0;
-                produced.add(stream.flush(ctx));
-                return poll();
-            } finally {
-                hub.release(this);
             }
         }
 
         /** Abandons the stream without flushing; frees the slot. */
-        public synchronized void cancel() {
-            finished = true;
-            hub.release(this);
+        public void cancel() {
+            synchronized (hub.pool != null ? hub.stepLock : this) {
+                synchronized (this) {
+                    finished = true;
+                    hub.release(this);
+                }
+            }
         }
 
         private static int[][] concat(List<int[][]> parts, int codebooks) {

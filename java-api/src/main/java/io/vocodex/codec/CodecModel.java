@@ -36,6 +36,52 @@ public interface CodecModel {
     /** Mono PCM for codes {@code (nq, frames)}. */
     float[] decode(CpuContext ctx, int[][] codes);
 
+    /**
+     * Codes of several clips, each exactly what {@link #encode} gives it alone. The default encodes one
+     * clip after another; a device backend batches clips of equal length.
+     */
+    default int[][][] encodeBatch(CpuContext ctx, float[][] pcm, int nq) {
+        int[][][] out = new int[pcm.length][][];
+        for (int i = 0; i < pcm.length; i++) {
+            out[i] = encode(ctx, pcm[i], nq);
+        }
+        return out;
+    }
+
+    /**
+     * A pool of {@code capacity} encoder streams stepped together, one frame of {@code frameSamples}
+     * per ready stream per step, for {@link io.vocodex.StreamHub}; null when this model has no batched
+     * pool (the hub then steps each stream's {@link #openEncoder} on the CPU). The default is null.
+     */
+    default StreamPool openStreamPool(int capacity, int nq, int frameSamples) {
+        return null;
+    }
+
+    /**
+     * Encoder streams in slots {@code 0..capacity-1} whose steps run together (a GPU backend keeps every
+     * slot's state on the device). Every slot's codes equal those of a solo {@link EncoderStream} fed
+     * the same audio. Used from one thread at a time.
+     */
+    interface StreamPool extends AutoCloseable {
+        /** Resets {@code slot} for a new stream. */
+        void reset(int slot);
+
+        /**
+         * Feeds one frame {@code frames[i]} (exactly frameSamples samples) to each slot {@code slots[i]}
+         * (distinct); returns each slot's newly complete codes {@code (nq, n_i)}, in the same order.
+         */
+        int[][][] step(int[] slots, float[][] frames);
+
+        /** Ends {@code slot}'s stream after feeding it {@code rest} (any length, may be empty): its last codes. */
+        int[][] finish(int slot, float[] rest);
+
+        /** One line for logs: what runs the pool (e.g. the device, graphs on or off). */
+        String describe();
+
+        @Override
+        void close();
+    }
+
     /** A streaming encoder state using {@code nq} codebooks. */
     EncoderStream openEncoder(int nq);
 

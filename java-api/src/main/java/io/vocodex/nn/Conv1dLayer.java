@@ -180,4 +180,44 @@ public final class Conv1dLayer implements StreamingModule {
     public int kernel() {
         return kernel;
     }
+
+    public int dilation() {
+        return dilation;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    public boolean causal() {
+        return causal;
+    }
+
+    public PadMode padMode() {
+        return padMode;
+    }
+
+    /** A copy of the (weight-norm folded) weight {@code (Cout, Cin/groups, K)}, e.g. for a device upload. */
+    public float[] weight() {
+        return weight.clone();
+    }
+
+    /** A copy of the bias {@code (Cout)}, or null. */
+    public float[] bias() {
+        return bias == null ? null : bias.clone();
+    }
+
+    /**
+     * A streaming state as {@link #step} would have left it (for a backend that ran the steps elsewhere,
+     * e.g. the GPU StreamHub, to finish a stream on the CPU): the pending input columns
+     * {@code (Cin, n)} (padded columns once started, raw ones before), the raw samples seen so far and
+     * whether the left padding has been applied.
+     */
+    public ModuleState restoreState(float[][] pending, long rawSeen, boolean started) {
+        State st = (State) newState();
+        st.pending.append(pending);
+        st.rawSeen = rawSeen;
+        st.started = started;
+        return st;
+    }
 }

@@ -42,17 +42,19 @@ public final class ConvTranspose1dLayer implements StreamingModule {
         this.bias = bias;
     }
 
-    private int trimRight() {
+    /** Samples cut on the right of the full transposed-conv output. */
+    public int trimRight() {
         int p = kernel - stride;
         return causal ? (int) Math.ceil(p * trimRightRatio) : p / 2;
     }
 
-    private int trimLeft() {
+    /** Samples cut on the left of the full transposed-conv output. */
+    public int trimLeft() {
         return kernel - stride - trimRight();
     }
 
     /** Input frames each output frame reads: {@code ceil(K / stride)}. */
-    private int taps() {
+    public int taps() {
         return (kernel + stride - 1) / stride;
     }
 
@@ -122,5 +124,31 @@ public final class ConvTranspose1dLayer implements StreamingModule {
     @Override
     public int outChannels() {
         return outChannels;
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    /** A copy of the (weight-norm folded) weight {@code (Cin, Cout/groups, K)}. */
+    public float[] weight() {
+        return weight.clone();
+    }
+
+    /** A copy of the bias {@code (Cout)}, or null. */
+    public float[] bias() {
+        return bias == null ? null : bias.clone();
     }
 }

@@ -39,4 +39,8 @@ public final class EluLayer implements StreamingModule {
     public int outChannels() {
         return channels;
     }
+
+    public float alpha() {
+        return alpha;
+    }
 }

@@ -79,4 +79,40 @@ public final class LstmLayer implements StreamingModule {
     public int outChannels() {
         return dim;
     }
+
+    public int layers() {
+        return layers;
+    }
+
+    /** Whether the output is {@code lstm(x) + x}. */
+    public boolean skip() {
+        return skip;
+    }
+
+    /** Copies of layer {@code l}'s weights {@code (4H, H)} and biases {@code (4H)}, PyTorch gate order i, f, g, o. */
+    public float[] weightIh(int l) {
+        return wih[l].clone();
+    }
+
+    public float[] weightHh(int l) {
+        return whh[l].clone();
+    }
+
+    public float[] biasIh(int l) {
+        return bih[l].clone();
+    }
+
+    public float[] biasHh(int l) {
+        return bhh[l].clone();
+    }
+
+    /** A streaming state holding (copies of) each layer's {@code h} and {@code c} {@code (layers, H)}. */
+    public ModuleState restoreState(float[][] h, float[][] c) {
+        State st = new State(layers, dim);
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(h[l], 0, st.h[l], 0, dim);
+            System.arraycopy(c[l], 0, st.c[l], 0, dim);
+        }
+        return st;
+    }
 }

@@ -77,4 +77,22 @@ public final class ResidualBlock implements StreamingModule {
     public int outChannels() {
         return block.outChannels();
     }
+
+    /** The block branch (ELU, conv k, ELU, conv 1 in EnCodec). */
+    public StreamingModule block() {
+        return block;
+    }
+
+    /** The shortcut branch, or null for the identity ({@code true_skip}). */
+    public StreamingModule shortcut() {
+        return shortcut;
+    }
+
+    /**
+     * A streaming state from the branches' states, with no outputs pending in either branch (both have
+     * finalised the same number of samples), as a backend that ran the steps elsewhere hands it back.
+     */
+    public ModuleState restoreState(ModuleState blockState, ModuleState shortcutState) {
+        return new State(blockState, shortcut == null ? null : shortcutState, block.outChannels());
+    }
 }

@@ -44,6 +44,11 @@ public final class ResidualVectorQuantizer {
         return dim;
     }
 
+    /** A copy of codebook {@code k} {@code (bins, dim)}. */
+    public float[] codebook(int k) {
+        return codebooks[k].clone();
+    }
+
     /** Codes {@code (nq, T)} of {@code latent (dim, T)} using the first {@code nq} codebooks. */
     public int[][] encode(CpuContext ctx, float[][] latent, int nq) {
         int frames = Frames.length(latent);

@@ -64,6 +64,14 @@ public final class Sequential implements StreamingModule {
         return carry;
     }
 
+    /** A streaming state made of the children's states, one per module in order. */
+    public ModuleState restoreState(ModuleState... children) {
+        if (children.length != modules.size()) {
+            throw new IllegalArgumentException(children.length + " states for " + modules.size() + " modules");
+        }
+        return new State(children.clone());
+    }
+
     @Override
     public int outChannels() {
         return modules.get(modules.size() - 1).outChannels();

@@ -137,6 +137,15 @@ public final class CudaContext implements AutoCloseable {
         JCudaDriver.cuCtxSynchronize();
     }
 
+    /** Free device memory in bytes (cuMemGetInfo). */
+    public long freeBytes() {
+        check();
+        long[] free = new long[1];
+        long[] total = new long[1];
+        JCudaDriver.cuMemGetInfo(free, total);
+        return free[0];
+    }
+
     /** A buffer of at least {@code bytes} from the pool (contents undefined); close it to return it. */
     public DeviceBuffer allocate(long bytes) {
         check();

@@ -2,9 +2,8 @@ package io.vocodex.backend.cuda;
 
 /**
  * Host side of {@code elementwise.cu}: ELU and add over contiguous buffers, grid-stride, any launch
- * shape. Both are bit-identical to {@code CpuOps.eluInPlace}/{@code CpuOps.add} except that ELU's
- * {@code expm1} is the device's double-precision one, which may differ from Java's in the last bit of
- * a double and hence, rarely, in the float result (see docs/cuda.md).
+ * shape. Both are bit-identical to {@code CpuOps.eluInPlace}/{@code CpuOps.add}: ELU ports CpuOps'
+ * float polynomial {@code expm1NonPositive} operation for operation (see docs/cuda.md).
  */
 public final class CudaElementwise {
     /** Default block size (VX_ELT_THREADS) and a cap on blocks (grid-stride beyond it). */

@@ -97,6 +97,14 @@ public final class CudaLstm implements AutoCloseable {
         }
     }
 
+    public int dim() {
+        return dim;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
     public Workspace newWorkspace(int batch, int maxSteps) {
         return new Workspace(batch, maxSteps);
     }
@@ -106,13 +114,25 @@ public final class CudaLstm implements AutoCloseable {
      * continuing from and updating the workspace's state. {@code y} must not alias {@code x}.
      */
     public void forward(CudaStream s, Precision precision, Workspace ws, DeviceBuffer x, DeviceBuffer y, int steps) {
+        forward(s, precision, ws, ws.batch, x, y, steps);
+    }
+
+    /**
+     * {@link #forward} over the first {@code batch <= ws.batch} clips; the state of clip {@code b} of layer
+     * {@code l} is at {@code (l * batch + b) * H} of {@link Workspace#h}/{@link Workspace#c}, so a caller that
+     * gathers per-stream state into the workspace uses that layout.
+     */
+    public void forward(CudaStream s, Precision precision, Workspace ws, int batch, DeviceBuffer x, DeviceBuffer y, int steps) {
         if (steps > ws.maxSteps) {
             throw new VocodexException("LSTM chunk of " + steps + " steps exceeds the workspace's " + ws.maxSteps);
         }
-        if (steps == 0) {
+        if (batch > ws.batch) {
+            throw new VocodexException("LSTM batch " + batch + " exceeds the workspace's " + ws.batch);
+        }
+        if (steps == 0 || batch == 0) {
             return;
         }
-        int b = ws.batch;
+        int b = batch;
         long bh = (long) b * dim;
         int h4 = 4 * dim;
         for (int l = 0; l < layers; l++) {

@@ -49,6 +49,27 @@ public final class DeviceBuffer implements AutoCloseable {
         JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src), 4L * src.length);
     }
 
+    /** Copies the first {@code n} floats of {@code src} to the start of this buffer (synchronous). */
+    public void copyFrom(float[] src, int n) {
+        fits(4L * n);
+        JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src), 4L * n);
+    }
+
+    /** Copies the first {@code n} ints of {@code src} to the start of this buffer (synchronous). */
+    public void copyFrom(int[] src, int n) {
+        fits(4L * n);
+        JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src), 4L * n);
+    }
+
+    /** {@code n} floats from element {@code offset}, after all work on {@code stream} is done. */
+    public float[] download(CudaStream stream, long offset, int n) {
+        fits(4L * (offset + n));
+        float[] out = new float[n];
+        stream.synchronize();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(out), at(offset), 4L * n);
+        return out;
+    }
+
     /** The first {@code n} floats, after all work on {@code stream} (null: the whole device) is done. */
     public float[] download(CudaStream stream, int n) {
         fits(4L * n);

@@ -11,7 +11,8 @@ public enum KernelModule {
     CONV_TRANSPOSE1D("conv_transpose1d"),
     ELEMENTWISE("elementwise"),
     LSTM("lstm"),
-    RVQ("rvq");
+    RVQ("rvq"),
+    STREAM("stream");
 
     /** PTX targets shipped, highest first; a device uses the highest one not above its compute capability. */
     public static final int[] ARCHS = {90, 80};

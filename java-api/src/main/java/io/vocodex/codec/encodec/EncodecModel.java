@@ -241,6 +241,29 @@ public final class EncodecModel implements CodecModel {
         };
     }
 
+    /**
+     * An encoder stream that continues from {@code encoderState} (built with {@link #encoderState}); how a
+     * backend that stepped a stream elsewhere (the GPU StreamHub) finishes it on the CPU.
+     */
+    public EncoderStream resumeEncoder(ModuleState encoderState, int nq) {
+        return new EncoderStream() {
+            @Override
+            public int[][] push(CpuContext ctx, float[] pcm) {
+                return quantizer.encode(ctx, encoder.step(ctx, encoderState, new float[][] {pcm}), nq);
+            }
+
+            @Override
+            public int[][] flush(CpuContext ctx) {
+                return quantizer.encode(ctx, encoder.flush(ctx, encoderState), nq);
+            }
+        };
+    }
+
+    /** The encoder's streaming state from its modules' states, in {@link #encoderModules()} order. */
+    public ModuleState encoderState(ModuleState... children) {
+        return encoder.restoreState(children);
+    }
+
     @Override
     public DecoderStream openDecoder() {
         ModuleState state = decoder.newState();

@@ -16,9 +16,16 @@ import java.util.Random;
  *   <li>{@code cuda_encoder_chain_{fp32,tf32}_b{B}}: the EnCodec 24 kHz encoder's kernel sequence
  *       (full size: 32 filters, ratios 8-5-4-2, 2-layer LSTM 512, dim 128) plus RVQ with 8 codebooks
  *       (6 kbps) on random weights, 1 s of audio per clip, B = 1..512: audio seconds per second.
- *       This is the kernel chain, not yet a validated model path (there is no CudaEncodecRunner).</li>
+ *       This is the kernel chain alone.</li>
+ *   <li>{@code cuda_encodec24_encode_{fp32,tf32}_b{B}_1s}: the REAL model path, {@link CudaEncodec#encodeBatch}
+ *       on the full-size EnCodec 24 kHz with random weights ({@code EncodecRandom}), 6 kbps, B clips of 1 s,
+ *       B = 1, 8, 64, 512: wall-clock per call including the host/device copies, audio seconds per second;
+ *       then the share of tf32 tokens equal to fp32 tokens on 8 random 1 s clips;</li>
+ *   <li>{@code cuda_streamhub_{fp32,tf32}_n{N}}: the GPU {@code StreamHub} with N streams each pushing one
+ *       frame per tick, N = 100 .. 20,000: tick latency p50/p99 (ms, wall-clock of {@code tick()} after the
+ *       streams reached their steady shape), real-time factor = frame duration / p50.</li>
  * </ul>
- * Usage: {@code java ... io.vocodex.backend.cuda.CudaBench [maxBatch]}.
+ * Usage: {@code java ... io.vocodex.backend.cuda.CudaBench [maxBatch [maxStreams]]}.
  */
 public final class CudaBench {
     private static final int SR = 24_000;
@@ -37,6 +44,14 @@ public final class CudaBench {
             return;
         }
         int maxBatch = args.length > 0 ? Integer.parseInt(args[0]) : 512;
+        int maxStreams = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        List<String> modelRows = new ArrayList<>();
+        List<String> hubRows = new ArrayList<>();
+        try {
+            modelPath(maxBatch, maxStreams, modelRows, hubRows);
+        } catch (RuntimeException e) {
+            modelRows.add("model path FAILED: " + e);
+        }
         try (CudaContext cuda = new CudaContext(0)) {
             CudaBench b = new CudaBench(cuda);
             System.out.printf(Locale.ROOT, "device: %s (sm_%d, %d SMs), PTX arch %d%n", cuda.deviceName(),
@@ -48,6 +63,118 @@ public final class CudaBench {
             }
             System.out.printf(Locale.ROOT, "%-48s %12s %10s %10s %14s%n", "name", "us/run", "GB/s", "GFLOP/s", "audio s/s");
             b.rows.forEach(System.out::println);
+            modelRows.forEach(System.out::println);
+        }
+        System.out.printf(Locale.ROOT, "%n%-48s %10s %10s %10s %12s%n", "name", "p50 ms", "p99 ms", "streams", "x realtime");
+        hubRows.forEach(System.out::println);
+    }
+
+    /** The real model path: batch encode throughput and StreamHub tick latency on the full 24 kHz EnCodec. */
+    private static void modelPath(int maxBatch, int maxStreams, List<String> modelRows, List<String> hubRows) {
+        java.nio.file.Path dir;
+        try {
+            dir = java.nio.file.Files.createTempDirectory("vocodex-bench");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        io.vocodex.codec.encodec.EncodecRandom.writeModelFolder(io.vocodex.codec.encodec.EncodecConfig.encodec24khz(), 7, dir);
+        io.vocodex.codec.encodec.EncodecModel m = (io.vocodex.codec.encodec.EncodecModel) io.vocodex.model.ModelFolder.load(dir);
+        int nq = m.codebooksFor(6.0);
+        Random r = new Random(3);
+        float[][] agreeClips = new float[8][SR]; // tf32 vs fp32 token agreement on the same 8 clips
+        for (float[] c : agreeClips) {
+            for (int i = 0; i < SR; i++) {
+                c[i] = (float) (0.1 * r.nextGaussian());
+            }
+        }
+        int[][][] fp32Codes = null;
+        for (Precision p : Precision.values()) {
+            CudaEncodec g = CudaEncodec.create(m, 0, p);
+            try (io.vocodex.Codec codec = io.vocodex.Codec.of(g, io.vocodex.Device.cuda(0).withTf32(p == Precision.TF32))) {
+                for (int batch = 1; batch <= maxBatch; batch *= 8) {
+                    float[][] clips = new float[batch][SR];
+                    for (float[] c : clips) {
+                        for (int i = 0; i < SR; i++) {
+                            c[i] = (float) (0.1 * r.nextGaussian());
+                        }
+                    }
+                    g.encodeBatch(null, clips, nq); // warm-up (module loads, pool)
+                    int reps = Math.max(2, 64 / batch);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < reps; i++) {
+                        g.encodeBatch(null, clips, nq);
+                    }
+                    double us = (System.nanoTime() - t0) / 1e3 / reps;
+                    modelRows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
+                            "cuda_encodec24_encode_" + p.name().toLowerCase(Locale.ROOT) + "_b" + batch + "_1s", us, "-", "-",
+                            batch / (us / 1e6)));
+                }
+                int[][][] codes = g.encodeBatch(null, agreeClips, nq);
+                if (p == Precision.FP32) {
+                    fp32Codes = codes;
+                } else if (fp32Codes != null) {
+                    long same = 0;
+                    long total = 0;
+                    for (int b = 0; b < codes.length; b++) {
+                        for (int k = 0; k < nq; k++) {
+                            for (int t = 0; t < codes[b][k].length; t++) {
+                                same += codes[b][k][t] == fp32Codes[b][k][t] ? 1 : 0;
+                                total++;
+                            }
+                        }
+                    }
+                    modelRows.add(String.format(Locale.ROOT, "tf32 vs fp32 token agreement (8 clips x 1 s, %d codebooks): %.2f%%",
+                            nq, 100.0 * same / total));
+                }
+                for (int n : new int[] {100, 1000, 5000, 20_000}) {
+                    if (n > maxStreams) {
+                        break;
+                    }
+                    hubRows.add(hubLatency(codec, n, p));
+                }
+            }
+        }
+    }
+
+    /** StreamHub.tick() latency with {@code streams} streams each pushed one frame per tick. */
+    private static String hubLatency(io.vocodex.Codec codec, int streams, Precision p) {
+        int hop = codec.hopLength();
+        float[] noise = new float[hop * 64];
+        Random r = new Random(streams);
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = (float) (0.1 * r.nextGaussian());
+        }
+        try (io.vocodex.StreamHub hub = new io.vocodex.StreamHub(codec, 6.0, streams)) {
+            if (hub.backend().startsWith("cpu")) {
+                return "cuda_streamhub n" + streams + ": hub is not on the GPU: " + hub.backend();
+            }
+            io.vocodex.StreamHub.StreamSession[] s = new io.vocodex.StreamHub.StreamSession[streams];
+            for (int i = 0; i < streams; i++) {
+                s[i] = hub.open();
+            }
+            int warm = 12; // past the start-up shapes (steady from frame 7 for the 24 kHz model), graphs captured
+            int ticks = 60;
+            double[] ms = new double[ticks];
+            for (int t = 0; t < warm + ticks; t++) {
+                for (int i = 0; i < streams; i++) {
+                    int o = ((i + t) % 63) * hop;
+                    s[i].push(java.util.Arrays.copyOfRange(noise, o, o + hop));
+                }
+                long t0 = System.nanoTime();
+                hub.tick();
+                if (t >= warm) {
+                    ms[t - warm] = (System.nanoTime() - t0) / 1e6;
+                }
+                for (int i = 0; i < streams; i++) {
+                    s[i].poll();
+                }
+            }
+            java.util.Arrays.sort(ms);
+            double p50 = ms[ticks / 2];
+            double p99 = ms[(int) Math.ceil(0.99 * ticks) - 1];
+            double frameMs = 1000.0 * hop / codec.sampleRate();
+            return String.format(Locale.ROOT, "%-48s %10.3f %10.3f %10d %12.1f",
+                    "cuda_streamhub_" + p.name().toLowerCase(Locale.ROOT) + "_n" + streams, p50, p99, streams, frameMs / p50);
         }
     }
 
