@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1)
-@Measurement(iterations = 3)
+@Measurement(iterations = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx12g"})
 @State(Scope.Benchmark)
 public class DistilCodecBench {
