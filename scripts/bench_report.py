@@ -198,6 +198,18 @@ def tables(res):
     L.append(f"Machine: {m.get('cpu_model')}, {m.get('cpus')} CPUs, {m.get('memory')}; {m.get('date')}{pre}")
     L.append(f"Load average before/after: {m.get('loadavg_before')} / {m.get('loadavg_after')}")
     L.append("")
+    L.append(f"CPU: {m.get('threads_per_core')} thread(s) per core, hypervisor {m.get('hypervisor')}, caches "
+             + ", ".join(f"{k.split()[0]} {v}" for k, v in (m.get("caches") or {}).items())
+             + f"; SIMD {' '.join(m.get('simd') or [])}. {m.get('os')}, kernel {m.get('kernel')}.")
+    L.append(f"Java: {m.get('java')} ({m.get('jvm_vector_flags')}).")
+    info = res["peers"].get("info", {})
+    if "pytorch" in info:
+        L.append(f"PyTorch {info['pytorch'].get('torch')}, BLAS: {info['pytorch'].get('blas')}.")
+    if "onnxruntime" in info:
+        o = info["onnxruntime"]
+        L.append(f"ONNX Runtime {o.get('ort')} ({o.get('provider')}), model: {o.get('onnx_export')}; "
+                 f"codes identical to Vocodex's on the benchmark input: {o.get('codes_equal_fraction_min', '-')} (worst run).")
+    L.append("")
     p = res["peers"]
     if p["ratios"]:
         L.append("### EnCodec 24 kHz, 10 s at 6 kbps: Vocodex vs peers (ms, median of all iterations of all runs)")
