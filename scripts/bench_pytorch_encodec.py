@@ -13,7 +13,8 @@ float32, CPU, under torch.no_grad().  Prints ONE JSON line:
 
     {"peer": "pytorch", "torch": ..., "blas": ..., "threads": N,
      "encode_ms_median": ..., "encode_ms_min": ..., "decode_ms_median": ...,
-     "decode_ms_min": ..., "gemm_gflops": ..., ...}
+     "decode_ms_min": ..., "encode_ms_all": [...], "decode_ms_all": [...],
+     "gemm_gflops": ..., ...}
 
 Threads: torch.set_num_threads(N) sets the OpenMP pool (used by oneDNN
 convolutions and ATen kernels).  Debian's torch is built with BLAS_INFO=generic,
@@ -229,6 +230,8 @@ def main():
         "encode_ms_min": round(min(enc_ms), 3),
         "decode_ms_median": round(statistics.median(dec_ms), 3),
         "decode_ms_min": round(min(dec_ms), 3),
+        "encode_ms_all": [round(v, 3) for v in enc_ms],
+        "decode_ms_all": [round(v, 3) for v in dec_ms],
         "gemm_gflops": round(gflops, 2),
     }
     print(json.dumps(out))

@@ -340,7 +340,9 @@ class MainTest {
             keys.add(it.next());
         }
         assertEquals(List.of("peer", "threads", "seconds", "bandwidth", "encode_ms_median", "encode_ms_min",
-                "decode_ms_median", "decode_ms_min", "java"), keys);
+                "decode_ms_median", "decode_ms_min", "encode_ms_all", "decode_ms_all", "java"), keys);
+        assertEquals(3, j.get("encode_ms_all").size());
+        assertEquals(3, j.get("decode_ms_all").size());
         assertEquals("vocodex", j.get("peer").asText());
         assertEquals(2, j.get("threads").asInt());
         assertEquals(0.25, j.get("seconds").asDouble());

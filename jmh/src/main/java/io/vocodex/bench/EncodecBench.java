@@ -4,8 +4,6 @@ import io.vocodex.Audio;
 import io.vocodex.Codec;
 import io.vocodex.Device;
 import io.vocodex.Tokens;
-import io.vocodex.codec.encodec.EncodecConfig;
-import io.vocodex.codec.encodec.EncodecRandom;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,17 +18,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * End to end: encode and decode of 10 s of audio at 6 kbps (8 codebooks) with the FULL-SIZE
- * EnCodec 24 kHz architecture (random weights, seed 42), on the CPU backend with 1 and 2 threads.
+ * EnCodec 24 kHz architecture (random weights, seed 42, or the folder named by the system property
+ * {@code vocodex.bench.encodec}: see {@link BenchModels}), on the CPU backend with 1 and 2 threads.
  * Real-time factor = 10 s / the reported time.
  *
  * <pre>
@@ -41,8 +35,8 @@ import java.util.stream.Stream;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
+@Warmup(iterations = 1, time = 5)
+@Measurement(iterations = 5, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
 public class EncodecBench {
     static final int SECONDS = 10;
@@ -51,16 +45,15 @@ public class EncodecBench {
     @Param({"1", "2"})
     public int threads;
 
-    Path dir;
+    BenchModels.Folder folder;
     Codec codec;
     Audio audio;
     Tokens tokens;
 
     @Setup(Level.Trial)
-    public void setup() throws IOException {
-        dir = Files.createTempDirectory("vocodex-bench-encodec");
-        EncodecRandom.writeModelFolder(EncodecConfig.encodec24khz(), 42, dir);
-        codec = Codec.load(dir, Device.cpu(threads));
+    public void setup() {
+        folder = BenchModels.encodec24khz();
+        codec = Codec.load(folder.dir(), Device.cpu(threads));
         Random r = new Random(1234);
         float[] x = new float[SECONDS * codec.sampleRate()];
         for (int i = 0; i < x.length; i++) {
@@ -71,22 +64,20 @@ public class EncodecBench {
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() throws IOException {
+    public void tearDown() {
         codec.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        folder.delete();
     }
 
-    /** cpu_encodec24k_encode_f32_10s_6kbps */
+    /** 10 s, 6 kbps. */
     @Benchmark
-    public Tokens encode10s() {
+    public Tokens cpu_encodec24k_encode_f32_10s() {
         return codec.encode(audio, KBPS);
     }
 
-    /** cpu_encodec24k_decode_f32_10s_6kbps */
+    /** 8 codebooks x 750 frames. */
     @Benchmark
-    public Audio decode10s() {
+    public Audio cpu_encodec24k_decode_f32_10s() {
         return codec.decode(tokens);
     }
 }

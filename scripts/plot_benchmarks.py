@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Chart of build/bench/results.json: throughput vs batch size and StreamHub latency vs streams.
+
+Usage:
+    /usr/bin/python3 scripts/plot_benchmarks.py [--results build/bench/results.json] [--out build/bench/benchmarks.png]
+
+Needs Debian's python3-matplotlib. Left panel: Codec.encodeBatch throughput (audio seconds per
+second) against the batch size, one line per model and thread count. Right panel: StreamHub tick
+latency (ms) against the number of live EnCodec streams, with the real-time limit of one 13.33 ms
+frame per tick.
+"""
+
+import argparse
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", default=os.path.join("build", "bench", "results.json"))
+    ap.add_argument("--out", default=os.path.join("build", "bench", "benchmarks.png"))
+    args = ap.parse_args()
+    with open(args.results) as f:
+        res = json.load(f)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    for model in sorted({r["model"] for r in res["batch"]}):
+        for t in sorted({r["threads"] for r in res["batch"]}):
+            rows = sorted((r for r in res["batch"] if r["model"] == model and r["threads"] == t), key=lambda r: r["batch"])
+            if not rows:
+                continue
+            xs = [r["batch"] for r in rows]
+            ys = [r["audio_s_per_s"] for r in rows]
+            lo = [r["audio_s_per_s"] - r["audio_s_per_s_min"] for r in rows]
+            hi = [r["audio_s_per_s_max"] - r["audio_s_per_s"] for r in rows]
+            a.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=f"{model}, {t} thread(s)")
+    a.set_xscale("log", base=2)
+    a.set_xlabel("batch size (clips of 2 s)")
+    a.set_ylabel("audio seconds per second")
+    a.set_title("Codec.encodeBatch throughput (CPU)")
+    a.set_ylim(bottom=0)
+    a.grid(True, alpha=0.3)
+    a.legend(fontsize=8)
+    for t in sorted({r["threads"] for r in res["hub"]}):
+        rows = sorted((r for r in res["hub"] if r["threads"] == t), key=lambda r: r["streams"])
+        xs = [r["streams"] for r in rows]
+        ys = [r["tick_ms"] for r in rows]
+        lo = [r["tick_ms"] - r["min"] for r in rows]
+        hi = [r["max"] - r["tick_ms"] for r in rows]
+        b.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=f"EnCodec 24 kHz, {t} thread(s)")
+    b.axhline(320 / 24.0, color="red", linestyle="--", linewidth=1, label="real time (13.33 ms frame)")
+    b.set_xscale("log", base=2)
+    b.set_yscale("log")
+    b.set_xlabel("live streams")
+    b.set_ylabel("tick latency, ms")
+    b.set_title("StreamHub tick: every stream steps one frame")
+    b.grid(True, which="both", alpha=0.3)
+    b.legend(fontsize=8)
+    m = res.get("machine", {})
+    note = f"{m.get('cpu_model', '?')}, {m.get('cpus', '?')} CPUs; {m.get('date', '')}"
+    if res.get("preliminary"):
+        note += "  PRELIMINARY (machine under load)"
+    fig.suptitle("Vocodex CPU benchmarks: " + note, fontsize=9)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    fig.savefig(args.out, metadata={"Software": None})
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
