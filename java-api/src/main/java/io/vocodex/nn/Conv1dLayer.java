@@ -24,6 +24,7 @@ public final class Conv1dLayer implements StreamingModule {
     private final boolean causal;
     private final PadMode padMode;
     private final float[] weight; // (Cout, Cin/groups, K), weight-norm folded
+    private final float[] weightByTap; // (Cin*K, Cout) for the few-frames kernel (groups == 1), else null
     private final float[] bias;   // (Cout) or null
 
     public Conv1dLayer(int inChannels, int outChannels, int kernel, int stride, int dilation, int groups,
@@ -44,6 +45,7 @@ public final class Conv1dLayer implements StreamingModule {
         this.causal = causal;
         this.padMode = padMode;
         this.weight = weight;
+        this.weightByTap = groups == 1 ? CpuOps.transposeConvWeight(weight, outChannels, inChannels, kernel) : null;
         this.bias = bias;
     }
 
@@ -76,7 +78,7 @@ public final class Conv1dLayer implements StreamingModule {
         int left = causal ? p : p - p / 2;
         int right = causal ? extra : p / 2 + extra;
         float[][] padded = padMode.pad(x, left, right);
-        return CpuOps.conv1d(ctx, padded, weight, bias, outChannels, kernel, stride, dilation, groups);
+        return conv(ctx, padded, Frames.length(padded));
     }
 
     /** Streaming state: pending (padded) input columns and how much raw input has been seen. */
@@ -135,8 +137,7 @@ public final class Conv1dLayer implements StreamingModule {
             return Frames.empty(outChannels);
         }
         int n = (available - span) / stride + 1;
-        float[][] y = CpuOps.conv1d(ctx, st.pending.data, (n - 1) * stride + span, weight, bias,
-                outChannels, kernel, stride, dilation, groups);
+        float[][] y = conv(ctx, st.pending.data, (n - 1) * stride + span);
         st.pending.dropFront(n * stride);
         return y;
     }
@@ -162,6 +163,20 @@ public final class Conv1dLayer implements StreamingModule {
         }
         g.len += extra;
         return emitComplete(ctx, st, g.len);
+    }
+
+    /**
+     * The conv over the first {@code tin} columns of padded input. A streaming step of one frame
+     * leaves the deep layers only a handful of output columns; vectorising over time is then
+     * useless, so a kernel vectorised over output channels takes over. Both follow CpuOps's
+     * arithmetic contract, so the choice never changes a bit.
+     */
+    private float[][] conv(CpuContext ctx, float[][] padded, int tin) {
+        int tout = tin < span() ? 0 : (tin - span()) / stride + 1;
+        if (weightByTap != null && tout <= CpuOps.FEW_FRAMES) {
+            return CpuOps.conv1dFewFrames(padded, tin, weightByTap, bias, outChannels, kernel, stride, dilation);
+        }
+        return CpuOps.conv1d(ctx, padded, tin, weight, bias, outChannels, kernel, stride, dilation, groups);
     }
 
     @Override

@@ -404,6 +404,53 @@ public final class CpuOps {
         return out;
     }
 
+    /** Output columns up to which {@link #conv1dFewFrames} beats the time-vectorised kernel. */
+    public static final int FEW_FRAMES = 16;
+
+    /** {@code (Cout, Cin, K)} to {@code (Cin*K, Cout)}: the layout {@link #conv1dFewFrames} reads. */
+    public static float[] transposeConvWeight(float[] w, int cout, int cin, int kernel) {
+        float[] t = new float[w.length];
+        for (int co = 0; co < cout; co++) {
+            for (int j = 0; j < cin * kernel; j++) {
+                t[j * cout + co] = w[co * cin * kernel + j];
+            }
+        }
+        return t;
+    }
+
+    /**
+     * {@link #conv1d} (groups = 1) for outputs of only a few columns, as in a streaming step: for
+     * each output column, all output channels advance together (vectorised over channels) through
+     * the (ci, k) terms in the contract's order, so results are bit-identical to {@link #conv1d}.
+     *
+     * @param wByTap weight in {@code (Cin*K, Cout)} layout, from {@link #transposeConvWeight}
+     */
+    public static float[][] conv1dFewFrames(float[][] x, int tin, float[] wByTap, float[] bias,
+                                            int cout, int kernel, int stride, int dilation) {
+        int cin = x.length;
+        int span = (kernel - 1) * dilation + 1;
+        int tout = tin < span ? 0 : (tin - span) / stride + 1;
+        float[][] out = new float[cout][tout];
+        float[] acc = new float[cout];
+        for (int t = 0; t < tout; t++) {
+            java.util.Arrays.fill(acc, 0f);
+            for (int ci = 0; ci < cin; ci++) {
+                float[] xr = x[ci];
+                for (int k = 0; k < kernel; k++) {
+                    float xv = xr[t * stride + k * dilation];
+                    int base = (ci * kernel + k) * cout;
+                    for (int co = 0; co < cout; co++) {
+                        acc[co] = Math.fma(wByTap[base + co], xv, acc[co]);
+                    }
+                }
+            }
+            for (int co = 0; co < cout; co++) {
+                out[co][t] = bias == null ? acc[co] : acc[co] + bias[co];
+            }
+        }
+        return out;
+    }
+
     /** ELU in place: {@code x > 0 ? x : alpha * (exp(x) - 1)}. */
     public static void eluInPlace(float[][] x, float alpha) {
         for (float[] row : x) {
@@ -536,7 +583,66 @@ public final class CpuOps {
     static final int LSTM_BLOCK = 64;
 
     /** Below this many steps {@link #lstmLayer} keeps {@code whh} row-major rather than repacking it. */
-    static final int LSTM_PACK_MIN_STEPS = 8;
+    public static final int LSTM_PACK_MIN_STEPS = 8;
+
+    /**
+     * {@link #lstmLayer} for fewer than {@link #LSTM_PACK_MIN_STEPS} steps (a streaming step) with
+     * weights transposed once at load ({@link #transposeMatrix}): every product is vectorised over
+     * the 4H gate rows, each row still accumulating over its inputs in ascending order, so the
+     * result is bit-identical to {@link #lstmLayer}.
+     *
+     * @param wihT {@code (I, 4H)}; {@code whhT} {@code (H, 4H)}
+     */
+    public static float[][] lstmLayerFewSteps(float[][] x, float[] wihT, float[] whhT, float[] bih, float[] bhh,
+                                              float[] h, float[] c) {
+        int hidden = h.length;
+        int in = x.length;
+        int g4 = 4 * hidden;
+        int steps = in == 0 ? 0 : x[0].length;
+        float[][] y = new float[hidden][steps];
+        float[] gx = new float[g4];
+        float[] gh = new float[g4];
+        for (int t = 0; t < steps; t++) {
+            java.util.Arrays.fill(gx, 0f);
+            for (int i = 0; i < in; i++) {
+                float xv = x[i][t];
+                int base = i * g4;
+                for (int o = 0; o < g4; o++) {
+                    gx[o] = Math.fma(wihT[base + o], xv, gx[o]);
+                }
+            }
+            java.util.Arrays.fill(gh, 0f);
+            for (int i = 0; i < hidden; i++) {
+                float hv = h[i];
+                int base = i * g4;
+                for (int o = 0; o < g4; o++) {
+                    gh[o] = Math.fma(whhT[base + o], hv, gh[o]);
+                }
+            }
+            for (int j = 0; j < hidden; j++) {
+                float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
+                float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
+                float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
+                float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
+                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                c[j] = cn;
+                h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                y[j][t] = h[j];
+            }
+        }
+        return y;
+    }
+
+    /** {@code (rows, cols)} row-major to {@code (cols, rows)} row-major. */
+    public static float[] transposeMatrix(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = m[r * cols + c];
+            }
+        }
+        return t;
+    }
 
     /**
      * One LSTM layer over a whole sequence, PyTorch gate order (i, f, g, o).

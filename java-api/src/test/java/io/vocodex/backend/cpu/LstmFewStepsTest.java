@@ -1,0 +1,51 @@
+package io.vocodex.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The streaming-step LSTM kernel is bit-identical to CpuOps.lstmLayer (outputs and h/c state). */
+class LstmFewStepsTest {
+    @Test
+    void bitIdenticalToLstmLayer() {
+        Random r = new Random(9);
+        try (CpuContext ctx = new CpuContext(2)) {
+            for (int trial = 0; trial < 40; trial++) {
+                int hidden = 1 + r.nextInt(70);
+                int in = 1 + r.nextInt(50);
+                int steps = r.nextInt(CpuOps.LSTM_PACK_MIN_STEPS);
+                float[][] x = rnd(r, in, steps);
+                float[] wih = rnd(r, 1, 4 * hidden * in)[0];
+                float[] whh = rnd(r, 1, 4 * hidden * hidden)[0];
+                float[] bih = rnd(r, 1, 4 * hidden)[0];
+                float[] bhh = rnd(r, 1, 4 * hidden)[0];
+                float[] h1 = rnd(r, 1, hidden)[0];
+                float[] c1 = rnd(r, 1, hidden)[0];
+                float[] h2 = h1.clone();
+                float[] c2 = c1.clone();
+                float[][] want = CpuOps.lstmLayer(ctx, x, wih, whh, bih, bhh, h1, c1);
+                float[][] got = CpuOps.lstmLayerFewSteps(x, CpuOps.transposeMatrix(wih, 4 * hidden, in),
+                        CpuOps.transposeMatrix(whh, 4 * hidden, hidden), bih, bhh, h2, c2);
+                for (int j = 0; j < hidden; j++) {
+                    assertEquals(Float.floatToRawIntBits(h1[j]), Float.floatToRawIntBits(h2[j]), "h " + j);
+                    assertEquals(Float.floatToRawIntBits(c1[j]), Float.floatToRawIntBits(c2[j]), "c " + j);
+                    for (int t = 0; t < steps; t++) {
+                        assertEquals(Float.floatToRawIntBits(want[j][t]), Float.floatToRawIntBits(got[j][t]), "y " + j + "," + t);
+                    }
+                }
+            }
+        }
+    }
+
+    static float[][] rnd(Random r, int rows, int cols) {
+        float[][] m = new float[rows][cols];
+        for (float[] row : m) {
+            for (int i = 0; i < cols; i++) {
+                row[i] = (float) (0.5 * r.nextGaussian());
+            }
+        }
+        return m;
+    }
+}
