@@ -70,13 +70,18 @@ public final class EncodecImporter {
             }
             writer.write(outDir.resolve(ModelFolder.WEIGHTS));
         }
+        writeConfig(config, outDir);
+        return config;
+    }
+
+    /** Writes {@code dir/config.json}: architecture, format version, then the hyper-parameters. */
+    public static void writeConfig(EncodecConfig config, Path dir) {
         ObjectNode json = config.toJson();
         ObjectNode out = json.objectNode();
         out.put("architecture", "encodec");
         out.put("format_version", ModelFolder.FORMAT_VERSION);
         out.setAll(json);
-        ModelFolder.writeJson(outDir.resolve(ModelFolder.CONFIG), out);
-        return config;
+        ModelFolder.writeJson(dir.resolve(ModelFolder.CONFIG), out);
     }
 
     /** Codebook EMA statistics the original keeps for training ({@code embed_avg, cluster_size, inited}). */
