@@ -82,6 +82,64 @@ public final class ModelFolder {
         }
     }
 
+    /**
+     * For importers: throws, listing every problem at once, unless the collecting view {@code w}
+     * found each tensor the model needs with its shape and nothing else in {@code file}.
+     *
+     * @param what the configuration, for the message (e.g. "the EnCodec configuration {...}")
+     */
+    public static void requireExactMatch(Weights w, SafetensorsFile file, String what) {
+        java.util.List<String> problems = new java.util.ArrayList<>(w.problems());
+        for (String e : w.unused()) {
+            problems.add("unexpected tensor '" + e + "' " + file.info(e).shapeString());
+        }
+        if (!problems.isEmpty()) {
+            throw new VocodexException(file.path() + ": does not match " + what + ":\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    /**
+     * For importers: writes {@code outDir/model.safetensors} with the tensors of {@code file} that
+     * {@code keep} accepts, under their original names, as float32 (integer tensors converted).
+     */
+    public static void writeWeights(SafetensorsFile file, Path outDir, java.util.function.Predicate<String> keep) {
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw new VocodexException(outDir + ": cannot create: " + e.getMessage(), e);
+        }
+        SafetensorsWriter writer = new SafetensorsWriter()
+                .metadata("source", file.path().getFileName().toString())
+                .metadata("format", "vocodex model, original tensor names");
+        for (TensorInfo t : file.tensors().values()) {
+            if (!keep.test(t.name())) {
+                continue;
+            }
+            String dt = t.dtype().name();
+            float[] data;
+            if (dt.startsWith("I") || dt.equals("U8") || dt.equals("BOOL")) {
+                long[] v = file.longs(t.name());
+                data = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    data[i] = v[i];
+                }
+            } else {
+                data = file.floats(t.name());
+            }
+            writer.put(t.name(), t.shape(), data);
+        }
+        writer.write(outDir.resolve(WEIGHTS));
+    }
+
+    /** Writes {@code dir/config.json}: architecture, format version, then the hyper-parameters. */
+    public static void writeConfig(Path dir, String architecture, com.fasterxml.jackson.databind.node.ObjectNode hparams) {
+        com.fasterxml.jackson.databind.node.ObjectNode out = hparams.objectNode();
+        out.put("architecture", architecture);
+        out.put("format_version", FORMAT_VERSION);
+        out.setAll(hparams);
+        writeJson(dir.resolve(CONFIG), out);
+    }
+
     /** Throws if the checkpoint holds tensors the model never read: a config/checkpoint mismatch. */
     public static void rejectUnused(Weights w, Path file) {
         Set<String> extra = w.unused();

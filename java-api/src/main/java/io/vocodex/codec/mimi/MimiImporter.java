@@ -1,18 +1,11 @@
 package io.vocodex.codec.mimi;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
 import io.vocodex.model.ModelFolder;
 import io.vocodex.model.SafetensorsFile;
-import io.vocodex.model.SafetensorsWriter;
-import io.vocodex.model.TensorInfo;
 import io.vocodex.model.Weights;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Turns an original Mimi state dict (safetensors, original tensor names, e.g. the published
@@ -45,29 +38,8 @@ public final class MimiImporter {
         try (SafetensorsFile f = SafetensorsFile.open(stateDict)) {
             Weights w = Weights.collecting(f);
             new MimiModel(config, w);
-            List<String> problems = new ArrayList<>(w.problems());
-            for (String e : w.unused()) {
-                problems.add("unexpected tensor '" + e + "' " + f.info(e).shapeString());
-            }
-            if (!problems.isEmpty()) {
-                throw new VocodexException(stateDict + ": does not match the Mimi configuration " + config.toJson()
-                        + ":\n  " + String.join("\n  ", problems));
-            }
-            try {
-                Files.createDirectories(outDir);
-            } catch (IOException e) {
-                throw new VocodexException(outDir + ": cannot create: " + e.getMessage(), e);
-            }
-            SafetensorsWriter writer = new SafetensorsWriter()
-                    .metadata("source", stateDict.getFileName().toString())
-                    .metadata("format", "vocodex model, original tensor names");
-            for (TensorInfo t : f.tensors().values()) {
-                String dt = t.dtype().name();
-                float[] data = dt.startsWith("I") || dt.equals("U8") || dt.equals("BOOL")
-                        ? toFloats(f.longs(t.name())) : f.floats(t.name());
-                writer.put(t.name(), t.shape(), data);
-            }
-            writer.write(outDir.resolve(ModelFolder.WEIGHTS));
+            ModelFolder.requireExactMatch(w, f, "the Mimi configuration " + config.toJson());
+            ModelFolder.writeWeights(f, outDir, name -> true);
         }
         writeConfig(config, outDir);
         return config;
@@ -75,19 +47,6 @@ public final class MimiImporter {
 
     /** Writes {@code dir/config.json} for {@code config}. */
     static void writeConfig(MimiConfig config, Path dir) {
-        ObjectNode json = config.toJson();
-        ObjectNode out = json.objectNode();
-        out.put("architecture", "mimi");
-        out.put("format_version", ModelFolder.FORMAT_VERSION);
-        out.setAll(json);
-        ModelFolder.writeJson(dir.resolve(ModelFolder.CONFIG), out);
-    }
-
-    private static float[] toFloats(long[] v) {
-        float[] r = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            r[i] = v[i];
-        }
-        return r;
+        ModelFolder.writeConfig(dir, "mimi", config.toJson());
     }
 }
