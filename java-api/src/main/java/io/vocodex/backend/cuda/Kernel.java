@@ -16,7 +16,15 @@ public enum Kernel {
     RVQ_DECODE_F32(KernelModule.RVQ, "rvq_decode_f32"),
     STREAM_WINDOW_F32(KernelModule.STREAM, "stream_window_f32"),
     STREAM_KEEP_F32(KernelModule.STREAM, "stream_keep_f32"),
-    SLOT_GATHER_F32(KernelModule.STREAM, "slot_gather_f32");
+    SLOT_GATHER_F32(KernelModule.STREAM, "slot_gather_f32"),
+    ATTENTION_F32(KernelModule.ATTENTION, "attention_f32"),
+    ATTENTION_RING_F32(KernelModule.ATTENTION, "attention_ring_f32"),
+    ATTENTION_FLASH_F32(KernelModule.ATTENTION, "attention_flash_f32"),
+    KV_RING_WRITE_F32(KernelModule.ATTENTION, "kv_ring_write_f32"),
+    LAYER_NORM_F32(KernelModule.TRANSFORMER, "layer_norm_f32"),
+    ROPE_F32(KernelModule.TRANSFORMER, "rope_f32"),
+    GELU_F32(KernelModule.TRANSFORMER, "gelu_f32"),
+    SCALE_ADD_F32(KernelModule.TRANSFORMER, "scale_add_f32");
 
     private final KernelModule module;
     private final String symbol;

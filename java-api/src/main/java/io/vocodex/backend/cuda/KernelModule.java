@@ -12,7 +12,9 @@ public enum KernelModule {
     ELEMENTWISE("elementwise"),
     LSTM("lstm"),
     RVQ("rvq"),
-    STREAM("stream");
+    STREAM("stream"),
+    ATTENTION("attention"),
+    TRANSFORMER("transformer");
 
     /** PTX targets shipped, highest first; a device uses the highest one not above its compute capability. */
     public static final int[] ARCHS = {90, 80};
