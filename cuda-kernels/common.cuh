@@ -34,6 +34,14 @@
 #define VX_RVQ_BK 32
 #define VX_RVQ_THREADS 256
 
+// Codebook search (codebook_search.cu): TILE frames x TILE codes per block tile, BK dims per double-buffered
+// shared-memory slice, 16 x 16 threads each owning an 8 x 8 register tile; LD pads each smem row by 4 floats
+// (keeps float4 alignment, moves the transposed stores' second half to other banks).
+#define VX_SEARCH_TILE 128
+#define VX_SEARCH_BK 8
+#define VX_SEARCH_LD (VX_SEARCH_TILE + 4)
+#define VX_SEARCH_THREADS 256
+
 // Elementwise and LSTM step kernels take their block size from the launcher; this is the default.
 #define VX_ELT_THREADS 256
 #define VX_LSTM_THREADS 128

@@ -60,21 +60,42 @@ public final class Codec implements AutoCloseable {
 
     /**
      * On a CUDA device an EnCodec model moves to the GPU ({@code CudaEncodec}, fp32 parity or tf32 fast
-     * mode per {@link Device#tf32()}); anything else, or a CUDA failure, stays on the CPU with a device
+     * mode per {@link Device#tf32()}), a DistilCodec model runs its nearest-code search there
+     * ({@code CudaDistilSearch}, exact); anything else, or a CUDA failure, stays on the CPU with a device
      * whose {@link Device#reason()} says why.
      */
     private static Codec place(Path source, CodecModel model, Device device) {
         if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec) {
             return new Codec(source, model, device);
         }
+        if (model instanceof io.vocodex.codec.distilcodec.DistilCodecModel distil) {
+            return placeDistilCodec(source, distil, device);
+        }
         if (!(model instanceof io.vocodex.codec.encodec.EncodecModel encodec)) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec only, not "
-                    + model.architecture() + "; using the CPU"));
+            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec and "
+                    + "DistilCodec's code search only, not " + model.architecture() + "; using the CPU"));
         }
         try {
             io.vocodex.backend.cuda.CudaEncodec gpu = io.vocodex.backend.cuda.CudaEncodec.create(encodec, device.ordinal(),
                     device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
             return new Codec(source, gpu, device);
+        } catch (VocodexException | LinkageError | IllegalStateException e) {
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
+                    + "); using the CPU"));
+        } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
+        }
+    }
+
+    /**
+     * DistilCodec on a CUDA device: the nearest-code search (32768 x 3584, almost all of the encoder's
+     * arithmetic) runs on the GPU, the rest on the CPU; codes are the CPU's. Without a usable GPU the
+     * whole model stays on the CPU with a fallback device saying why.
+     */
+    private static Codec placeDistilCodec(Path source, io.vocodex.codec.distilcodec.DistilCodecModel model, Device device) {
+        try {
+            io.vocodex.backend.cuda.CudaDistilSearch search = io.vocodex.backend.cuda.CudaDistilSearch.open(device.ordinal(), model);
+            return new Codec(source, model.withCodeSearch(search), device);
         } catch (VocodexException | LinkageError | IllegalStateException e) {
             return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
                     + "); using the CPU"));

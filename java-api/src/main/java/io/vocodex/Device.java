@@ -6,8 +6,9 @@ package io.vocodex;
  * otherwise, and {@link #reason()} says why.
  *
  * <p>A {@link Codec} loaded on a CUDA device runs an EnCodec model on the GPU
- * ({@code io.vocodex.backend.cuda.CudaEncodec}: batch encode/decode and the {@link StreamHub}); other
- * architectures, or a device that turns out unusable, fall back to the CPU, and the codec's
+ * ({@code io.vocodex.backend.cuda.CudaEncodec}: batch encode/decode and the {@link StreamHub}) and a
+ * DistilCodec model's nearest-code search on the GPU ({@code CudaDistilSearch}; the rest of it stays on
+ * the CPU, codes are the CPU's); other architectures, or a device that turns out unusable, fall back to the CPU, and the codec's
  * {@link Codec#device()} then is a CPU device whose {@link #reason()} says why. The CUDA path is
  * compiled but has never run on a GPU (docs/gpu-verification.md). {@link #withTf32} selects the tf32
  * tensor-core fast mode; the default is the fp32 parity mode.

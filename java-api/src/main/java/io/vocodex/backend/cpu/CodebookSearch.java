@@ -14,9 +14,13 @@ package io.vocodex.backend.cpu;
  * original's {@code cdist} ({@code x2 + y2 + (-2 x.e)}). The chosen code is the argmin of
  * {@code sqrt(max(dist, 0))} with the LOWEST index on ties, exactly what the original's
  * {@code argmax(-cdist)} selects (two distances that differ but round to the same square root are
- * a tie there too). Every distance is computed by the same sequence of operations whatever the
- * number of frames, the tile, the frame's position in its group or the thread count, so a frame's
- * code never depends on the rest of the batch.
+ * a tie there too). A NaN distance (from a non-finite frame or code) ranks before every number, also
+ * as there ({@code torch.argmax} takes the first NaN): a frame with a NaN gets code 0, and the first
+ * code with a NaN coordinate wins every frame. Every distance is computed by the same sequence of
+ * operations whatever the number of frames, the tile, the frame's position in its group or the
+ * thread count, so a frame's code never depends on the rest of the batch. The CUDA twin
+ * ({@code CudaCodebookSearch}) computes the same distances with the same operations and ranks them
+ * the same way, so it returns the same codes.
  */
 public final class CodebookSearch {
     /** Frames per task: they share each codebook tile while it is in cache. */
@@ -122,18 +126,20 @@ public final class CodebookSearch {
 
     /**
      * Codes arrive in ascending index order per frame; a code replaces the current best only if its
-     * key {@code sqrt(max(dist, 0))} is strictly smaller (so the lowest index wins ties). Since the
+     * key {@code sqrt(max(dist, 0))} ranks strictly before it (so the lowest index wins ties). Since the
      * key is monotone in {@code dist}, a smaller key implies a smaller distance, which is checked
-     * first so that the square root is only taken for improving candidates.
+     * first so that the square root is only taken for improving candidates. A NaN distance ranks
+     * before every number, as in the original's {@code argmax(-cdist)} (torch's argmax takes the first
+     * NaN): the first NaN code of a frame is final.
      */
     private static void offer(int f, int code, float dist, float[] bestDist, float[] bestKey, int[] best) {
-        if (best[f] < 0) {
+        if (best[f] < 0 || (dist != dist && bestDist[f] == bestDist[f])) {
             best[f] = code;
             bestDist[f] = dist;
             bestKey[f] = key(dist);
             return;
         }
-        if (dist < bestDist[f]) {
+        if (dist < bestDist[f]) { // false while the best is NaN
             float k = key(dist);
             if (k < bestKey[f]) {
                 best[f] = code;

@@ -6,6 +6,8 @@ package io.vocodex.backend.cuda;
  * a kernel missing from a {@code .cu} fails CI even without a GPU.
  */
 public enum Kernel {
+    CODEBOOK_ROW_NORMS_F32(KernelModule.CODEBOOK_SEARCH, "codebook_row_norms_f32"),
+    CODEBOOK_SEARCH_F32(KernelModule.CODEBOOK_SEARCH, "codebook_search_f32"),
     CONV1D_F32(KernelModule.CONV1D, "conv1d_f32"),
     CONV1D_TF32(KernelModule.CONV1D, "conv1d_tf32"),
     CONV_TRANSPOSE1D_F32(KernelModule.CONV_TRANSPOSE1D, "conv_transpose1d_f32"),

@@ -7,6 +7,7 @@ package io.vocodex.backend.cuda;
  * {@link CudaContext} loads a module lazily, once, the first time one of its {@link Kernel}s is used.
  */
 public enum KernelModule {
+    CODEBOOK_SEARCH("codebook_search"),
     CONV1D("conv1d"),
     CONV_TRANSPOSE1D("conv_transpose1d"),
     ELEMENTWISE("elementwise"),

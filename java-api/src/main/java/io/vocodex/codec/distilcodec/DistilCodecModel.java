@@ -32,7 +32,28 @@ import io.vocodex.nn.Frames;
  * other clips. The model is non-causal (centred convolutions over the whole clip), so streaming
  * encoding is not supported.
  */
-public final class DistilCodecModel implements CodecModel {
+public final class DistilCodecModel implements CodecModel, AutoCloseable {
+    /**
+     * Where {@link #quantize} and {@link #encodeBatch} find nearest codes. The default is the CPU's
+     * {@link CodebookSearch}; on a CUDA device {@code io.vocodex.Codec} installs the GPU search
+     * ({@code io.vocodex.backend.cuda.CudaDistilSearch}) with {@link #withCodeSearch}. An implementation
+     * must return exactly {@link CodebookSearch}'s codes.
+     */
+    public interface CodeSearch extends AutoCloseable {
+        /**
+         * Nearest code, in codebook {@code layer} of group {@code group}, of every frame of every clip:
+         * {@code clips[i]} is {@code [T_i][codebook_dim]}, the result {@code [i][t]}.
+         */
+        int[][] nearest(CpuContext ctx, int group, int layer, float[][][] clips);
+
+        /** Where it runs, for logs (e.g. {@code "cpu"}, {@code "cuda:0"}). */
+        String where();
+
+        /** Releases device memory, if any. */
+        @Override
+        void close();
+    }
+
     private final DistilCodecConfig config;
     private final long parameterCount;
     // front end
@@ -61,6 +82,7 @@ public final class DistilCodecModel implements CodecModel {
     private final DistilLayers.ConvT[] ups;
     private final DistilLayers.ParallelBlock[] resblocks;
     private final DistilLayers.Conv convPost;
+    private final CodeSearch codeSearch;
 
     public DistilCodecModel(DistilCodecConfig config, Weights w) {
         this.config = config.validate();
@@ -162,6 +184,104 @@ public final class DistilCodecModel implements CodecModel {
             }
         }
         parameterCount = count;
+        codeSearch = new CpuCodeSearch();
+    }
+
+    /** This model (the same weights, shared) with its nearest-code search done by {@code search}. */
+    private DistilCodecModel(DistilCodecModel m, CodeSearch search) {
+        this.config = m.config;
+        this.parameterCount = m.parameterCount;
+        this.window = m.window;
+        this.melFb = m.melFb;
+        this.stem = m.stem;
+        this.stemNorm = m.stemNorm;
+        this.midNorms = m.midNorms;
+        this.midConvs = m.midConvs;
+        this.stages = m.stages;
+        this.encoderNorm = m.encoderNorm;
+        this.downConvs = m.downConvs;
+        this.downBlocks = m.downBlocks;
+        this.upConvs = m.upConvs;
+        this.upBlocks = m.upBlocks;
+        this.projectIn = m.projectIn;
+        this.projectInB = m.projectInB;
+        this.projectOut = m.projectOut;
+        this.projectOutB = m.projectOutB;
+        this.codebooks = m.codebooks;
+        this.codeNorms = m.codeNorms;
+        this.convPre = m.convPre;
+        this.ups = m.ups;
+        this.resblocks = m.resblocks;
+        this.convPost = m.convPost;
+        this.codeSearch = search;
+    }
+
+    /**
+     * A model sharing this one's weights whose {@link #quantize} / {@link #encodeBatch} use
+     * {@code search}; closing the returned model closes {@code search}.
+     *
+     * <pre>{@code
+     * DistilCodecModel gpu = model.withCodeSearch(CudaDistilSearch.open(0, model));
+     * }</pre>
+     */
+    public DistilCodecModel withCodeSearch(CodeSearch search) {
+        return new DistilCodecModel(this, java.util.Objects.requireNonNull(search, "search"));
+    }
+
+    /** Where the nearest-code search runs ({@link CodeSearch#where()}). */
+    public String codeSearchPlace() {
+        return codeSearch.where();
+    }
+
+    /** Codebook {@code layer} of group {@code group}, {@code (codebook_size, codebook_dim)} row-major; read-only, shared. */
+    public float[] codebook(int group, int layer) {
+        return codebooks[group][layer];
+    }
+
+    /** {@link CodebookSearch#codeNorms} of {@link #codebook}; read-only, shared. */
+    public float[] codeNorms(int group, int layer) {
+        return codeNorms[group][layer];
+    }
+
+    /** Releases the code search's device memory (nothing for the CPU search). */
+    @Override
+    public void close() {
+        codeSearch.close();
+    }
+
+    /** The CPU search over all clips' frames at once (batch-invariant, so each clip gets its solo codes). */
+    private final class CpuCodeSearch implements CodeSearch {
+        @Override
+        public int[][] nearest(CpuContext ctx, int group, int layer, float[][][] clips) {
+            int total = 0;
+            for (float[][] c : clips) {
+                total += c.length;
+            }
+            float[][] all = new float[total][];
+            int at = 0;
+            for (float[][] c : clips) {
+                System.arraycopy(c, 0, all, at, c.length);
+                at += c.length;
+            }
+            int[] codes = CodebookSearch.nearest(ctx, all, codebooks[group][layer], codeNorms[group][layer],
+                    config.codebookSize(), config.codebookDim());
+            int[][] out = new int[clips.length][];
+            at = 0;
+            for (int i = 0; i < clips.length; i++) {
+                out[i] = java.util.Arrays.copyOfRange(codes, at, at + clips[i].length);
+                at += clips[i].length;
+            }
+            return out;
+        }
+
+        @Override
+        public String where() {
+            return "cpu";
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     public DistilCodecConfig config() {
@@ -211,21 +331,37 @@ public final class DistilCodecModel implements CodecModel {
 
     /** Codes {@code [G*R][T]} (row {@code g*R + r}) of a pre-quantization latent. */
     public int[][] quantize(CpuContext ctx, float[][] latent) {
+        return quantizeBatch(ctx, new float[][][] {latent})[0];
+    }
+
+    /**
+     * {@link #quantize} of several clips' latents {@code [i](dim, T_i)}, each clip's codes exactly its
+     * solo ones; the nearest-code search of every (group, layer) runs once over all clips' frames.
+     */
+    public int[][][] quantizeBatch(CpuContext ctx, float[][][] latents) {
         int groups = config.nGroups();
         int res = config.nCodebooks();
         int cd = config.codebookDim();
-        int[][] codes = new int[groups * res][];
+        int clips = latents.length;
+        int[][][] codes = new int[clips][groups * res][];
         for (int g = 0; g < groups; g++) {
-            float[][] residual = projectIn(ctx, latent, g);
+            float[][][] residual = new float[clips][][];
+            for (int i = 0; i < clips; i++) {
+                residual[i] = projectIn(ctx, latents[i], g);
+            }
             for (int r = 0; r < res; r++) {
-                int[] idx = CodebookSearch.nearest(ctx, residual, codebooks[g][r], codeNorms[g][r], config.codebookSize(), cd);
-                codes[g * res + r] = idx;
+                int[][] idx = codeSearch.nearest(ctx, g, r, residual);
+                for (int i = 0; i < clips; i++) {
+                    codes[i][g * res + r] = idx[i];
+                }
                 if (r + 1 < res) {
                     float[] cb = codebooks[g][r];
-                    for (int t = 0; t < idx.length; t++) {
-                        float[] v = residual[t];
-                        for (int d = 0; d < cd; d++) {
-                            v[d] = v[d] - cb[idx[t] * cd + d];
+                    for (int i = 0; i < clips; i++) {
+                        for (int t = 0; t < idx[i].length; t++) {
+                            float[] v = residual[i][t];
+                            for (int d = 0; d < cd; d++) {
+                                v[d] = v[d] - cb[idx[i][t] * cd + d];
+                            }
                         }
                     }
                 }
@@ -412,6 +548,19 @@ public final class DistilCodecModel implements CodecModel {
             throw new VocodexException("DistilCodec always produces all " + config.numCodebooks() + " codebook(s); asked for " + nq);
         }
         return quantize(ctx, prequant(ctx, encodeMel(ctx, mel(ctx, pcm))));
+    }
+
+    /** Each clip's solo codes; the encoder runs clip by clip, the nearest-code search once over all clips' frames. */
+    @Override
+    public int[][][] encodeBatch(CpuContext ctx, float[][] pcm, int nq) {
+        if (nq != config.numCodebooks()) {
+            throw new VocodexException("DistilCodec always produces all " + config.numCodebooks() + " codebook(s); asked for " + nq);
+        }
+        float[][][] latents = new float[pcm.length][][];
+        for (int i = 0; i < pcm.length; i++) {
+            latents[i] = prequant(ctx, encodeMel(ctx, mel(ctx, pcm[i])));
+        }
+        return quantizeBatch(ctx, latents);
     }
 
     @Override

@@ -16,28 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CodebookSearchTest {
     static final int N = 32768;
 
-    /** The contract, written as plainly as possible: one frame, one code at a time. */
-    static int plain(float[] x, float[] cb, float[] norms, int n, int dim) {
-        float xx = 0f;
-        for (int d = 0; d < dim; d++) {
-            xx = Math.fma(x[d], x[d], xx);
-        }
-        int best = -1;
-        float bestKey = Float.POSITIVE_INFINITY;
-        for (int c = 0; c < n; c++) {
-            float dot = 0f;
-            for (int d = 0; d < dim; d++) {
-                dot = Math.fma(x[d], cb[c * dim + d], dot);
-            }
-            float key = (float) Math.sqrt(Math.max((xx + norms[c]) - 2f * dot, 0f));
-            if (best < 0 || key < bestKey) {
-                best = c;
-                bestKey = key;
-            }
-        }
-        return best;
-    }
-
     /** float64 squared distances: best index (lowest on ties) and the gap to the runner-up. */
     static double[] exact(float[] x, float[] cb, int n, int dim) {
         double best = Double.POSITIVE_INFINITY;
@@ -72,55 +50,21 @@ class CodebookSearchTest {
     @Test
     void matchesFloat64AndPlainLoopWithPlantedTies() {
         for (int dim : new int[] {8, 13, 64}) {
-            Random r = new Random(dim);
-            float[] cb = new float[N * dim];
-            for (int i = 0; i < cb.length; i++) {
-                cb[i] = (float) (r.nextGaussian() * 0.3);
-            }
-            // exact ties: codes 5000.. duplicate codes 100.. (same row, so identical distances)
-            for (int j = 0; j < 20; j++) {
-                System.arraycopy(cb, (100 + j) * dim, cb, (5000 + j * 1000) * dim, dim);
-            }
-            // near-ties: code 20001+j = code 20000+j shifted by one ulp in one coordinate
-            for (int j = 0; j < 20; j += 2) {
-                int a = 20000 + j;
-                System.arraycopy(cb, a * dim, cb, (a + 1) * dim, dim);
-                cb[(a + 1) * dim + j % dim] = Math.nextUp(cb[a * dim + j % dim]);
-            }
-            float[] norms = CodebookSearch.codeNorms(cb, N, dim);
-            int frames = 77; // not a multiple of the 4-frame block nor of the 32-frame group
-            float[][] x = new float[frames][dim];
-            for (int t = 0; t < frames; t++) {
-                for (int d = 0; d < dim; d++) {
-                    x[t][d] = (float) (r.nextGaussian() * 0.3);
-                }
-            }
-            for (int j = 0; j < 10; j++) { // frames ON a duplicated code: an exact tie at distance ~0
-                System.arraycopy(cb, (100 + j) * dim, x[j], 0, dim);
-            }
-            for (int j = 0; j < 10; j++) { // frames next to a near-tie pair
-                int a = 20000 + 2 * j;
-                for (int d = 0; d < dim; d++) {
-                    x[10 + j][d] = cb[a * dim + d] + 1e-3f * (d % 2 == 0 ? 1 : -1);
-                }
-            }
-            for (int j = 0; j < 10; j++) { // frames exactly half-way between two random codes
-                int a = 1 + r.nextInt(N - 1);
-                int b = 1 + r.nextInt(N - 1);
-                for (int d = 0; d < dim; d++) {
-                    x[20 + j][d] = (cb[a * dim + d] + cb[b * dim + d]) / 2;
-                }
-            }
+            CodebookSearchCases.Case cs = CodebookSearchCases.plantedTies(dim, N);
+            float[] cb = cs.codebook();
+            float[] norms = cs.norms();
+            float[][] x = cs.frames();
+            int frames = x.length;
             int[] got;
             try (CpuContext ctx = new CpuContext(2)) {
                 got = CodebookSearch.nearest(ctx, x, cb, norms, N, dim);
             }
             int flips = 0;
             for (int t = 0; t < frames; t++) {
-                assertEquals(plain(x[t], cb, norms, N, dim), got[t], "dim " + dim + " frame " + t + " vs the plain contract loop");
+                assertEquals(CodebookSearchCases.plain(x[t], cb, norms, N, dim), got[t], "dim " + dim + " frame " + t + " vs the plain contract loop");
                 double[] ex = exact(x[t], cb, N, dim);
-                if (t < 10) {
-                    assertEquals(100 + t, got[t], "exact tie goes to the lowest index (dim " + dim + ")");
+                if (cs.expected()[t] >= 0) {
+                    assertEquals(cs.expected()[t], got[t], "exact tie goes to the lowest index (dim " + dim + ", frame " + t + ")");
                 }
                 if (got[t] != (int) ex[0]) {
                     // allowed only when float32 cannot tell the two apart
@@ -140,6 +84,57 @@ class CodebookSearchTest {
             }
             // 20 frames were planted on near-ties (1-ulp code pairs, half-way points); random ones never flip
             assertTrue(flips <= 20, "too many float32 near-tie flips: " + flips);
+        }
+    }
+
+    /**
+     * Ties straddling the CPU's and the GPU's tiles, all-equal distances, non-finite frames and codes,
+     * tiny and odd shapes: the blocked search equals the plain loop, and the planted answers.
+     */
+    @Test
+    void edgeCasesMatchThePlainContractLoop() {
+        for (CodebookSearchCases.Case cs : CodebookSearchCases.edgeCases()) {
+            float[] norms = cs.norms();
+            int[] got;
+            try (CpuContext ctx = new CpuContext(2)) {
+                got = CodebookSearch.nearest(ctx, cs.frames(), cs.codebook(), norms, cs.numCodes(), cs.dim());
+            }
+            for (int t = 0; t < got.length; t++) {
+                int plain = CodebookSearchCases.plain(cs.frames()[t], cs.codebook(), norms, cs.numCodes(), cs.dim());
+                assertEquals(plain, got[t], cs.name() + ", frame " + t + " vs the plain contract loop");
+                if (cs.expected()[t] >= 0) {
+                    assertEquals(cs.expected()[t], got[t], cs.name() + ", frame " + t);
+                }
+                boolean finite = true;
+                for (float v : cs.frames()[t]) {
+                    finite &= Float.isFinite(v) && Math.abs(v) < 1e15f;
+                }
+                for (float v : cs.codebook()) {
+                    finite &= Float.isFinite(v);
+                }
+                if (finite) { // float64 agrees wherever its best-vs-runner-up gap is far above float32 rounding
+                    double[] ex = exact(cs.frames()[t], cs.codebook(), cs.numCodes(), cs.dim());
+                    if (ex[2] - ex[1] > 1e-4) {
+                        assertEquals((int) ex[0], got[t], cs.name() + ", frame " + t + " vs float64");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The policy for non-finite input, spelled out: NaN frame -> 0; a +inf code wins the frames whose distance to it is NaN. */
+    @Test
+    void nonFinitePolicy() {
+        CodebookSearchCases.Case cs = CodebookSearchCases.nonFinite();
+        int[] got = CodebookSearch.nearest(CpuContext.singleThreaded(), cs.frames(), cs.codebook(), cs.norms(), cs.numCodes(), cs.dim());
+        assertEquals(0, got[0], "frame with a NaN");
+        for (int t = 4; t < got.length; t++) { // finite frames: code 600 (+inf at d = 3) gives inf - inf = NaN when x[3] > 0
+            float x3 = cs.frames()[t][3];
+            if (x3 > 0) {
+                assertEquals(600, got[t], "finite frame " + t + " with x[3] > 0 meets NaN at code 600 first");
+            } else {
+                assertTrue(got[t] != 600, "finite frame " + t + " with x[3] < 0 is at +inf from code 600");
+            }
         }
     }
 

@@ -3,6 +3,9 @@ package io.vocodex.backend.cuda;
 import io.vocodex.Codec;
 import io.vocodex.Device;
 import io.vocodex.StreamHub;
+import io.vocodex.codec.distilcodec.DistilCodecConfig;
+import io.vocodex.codec.distilcodec.DistilCodecModel;
+import io.vocodex.codec.distilcodec.DistilCodecRandom;
 import io.vocodex.codec.encodec.EncodecModel;
 import io.vocodex.codec.encodec.EncodecRandom;
 import org.junit.jupiter.api.Test;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,6 +40,49 @@ class CodecPlacementTest {
                     assertTrue(c.device().reason().startsWith("CUDA requested but not usable"), c.device().reason());
                     assertTrue(hub.backend().startsWith("cpu"), hub.backend());
                 }
+            }
+        }
+    }
+
+    /**
+     * DistilCodec on {@code Device.cuda(0)}: the code search on the GPU (codes equal to the CPU codec's)
+     * when CUDA is usable, else the whole model on the CPU with a reason.
+     */
+    @Test
+    void distilCodecSearchGoesToTheGpuOrFallsBack(@TempDir Path tmp) {
+        Path dir = DistilCodecRandom.writeModelFolder(DistilCodecConfig.tiny(), 5, tmp.resolve("d"));
+        float[][] clips = new float[3][];
+        java.util.Random r = new java.util.Random(2);
+        for (int i = 0; i < clips.length; i++) {
+            clips[i] = new float[2000 + 700 * i];
+            for (int j = 0; j < clips[i].length; j++) {
+                clips[i][j] = (float) (0.1 * r.nextGaussian());
+            }
+        }
+        try (Codec cpu = Codec.load(dir, Device.cpu(2)); Codec c = Codec.load(dir, Device.cuda(0))) {
+            DistilCodecModel m = assertInstanceOf(DistilCodecModel.class, c.model());
+            System.out.println("[placement] distilcodec cuda:0 -> " + c.device() + ": " + c.device().reason()
+                    + "; search: " + m.codeSearchPlace());
+            if (CudaProbe.probe().available()) {
+                assertEquals(Device.Kind.CUDA, c.device().kind());
+                assertTrue(m.codeSearchPlace().startsWith("cuda:0"), m.codeSearchPlace());
+            } else {
+                assertEquals(Device.Kind.CPU, c.device().kind());
+                assertEquals("cpu", m.codeSearchPlace());
+                assertTrue(c.device().reason().startsWith("CUDA requested but not usable"), c.device().reason());
+            }
+            java.util.List<io.vocodex.Audio> audio = new java.util.ArrayList<>();
+            for (float[] pcm : clips) {
+                audio.add(io.vocodex.Audio.of(pcm, c.sampleRate()));
+            }
+            double kbps = c.bandwidths()[0];
+            java.util.List<io.vocodex.Tokens> want = cpu.encodeBatch(audio, kbps);
+            java.util.List<io.vocodex.Tokens> got = c.encodeBatch(audio, kbps);
+            for (int i = 0; i < clips.length; i++) {
+                for (int k = 0; k < want.get(i).numCodebooks(); k++) {
+                    assertArrayEquals(want.get(i).codes()[k], got.get(i).codes()[k], "clip " + i + " codebook " + k);
+                }
+                assertEquals(want.get(i), c.encode(audio.get(i), kbps), "clip " + i + " alone");
             }
         }
     }

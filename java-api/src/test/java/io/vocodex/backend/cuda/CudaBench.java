@@ -13,6 +13,12 @@ import java.util.Random;
  * <ul>
  *   <li>per kernel, named {@code cuda_op_dtype_shape}: µs/run (events around {@code reps} launches,
  *       synchronised), GB/s against the bytes read and written once, GFLOP/s where it is a GEMM;</li>
+ *   <li>{@code cuda_codebooksearch_f32_32768x3584_n{N}}: DistilCodec's nearest-code search (full size, random
+ *       codebook) for N = 94, 938, 9380 frames (1, 10, 100 s of audio): µs per search (events, synchronised;
+ *       the fill + the fused kernel, frames already on the device), achieved TFLOP/s counting 2·N·C·D,
+ *       and the share of the device's fp32 peak (SMs × fp32 lanes per SM × 2 × boost clock from the
+ *       driver's attributes); plus {@code ..._host} rows: {@link CudaCodebookSearch#nearest} wall-clock
+ *       including the frame upload, the norms and the download;</li>
  *   <li>{@code cuda_encoder_chain_{fp32,tf32}_b{B}}: the EnCodec 24 kHz encoder's kernel sequence
  *       (full size: 32 filters, ratios 8-5-4-2, 2-layer LSTM 512, dim 128) plus RVQ with 8 codebooks
  *       (6 kbps) on random weights, 1 s of audio per clip, B = 1..512: audio seconds per second.
@@ -57,6 +63,7 @@ public final class CudaBench {
             System.out.printf(Locale.ROOT, "device: %s (sm_%d, %d SMs), PTX arch %d%n", cuda.deviceName(),
                     cuda.computeCapability(), cuda.multiprocessors(), cuda.arch());
             b.kernels();
+            b.codebookSearch();
             for (int batch = 1; batch <= maxBatch; batch *= 8) {
                 b.encoderChain(Precision.FP32, batch);
                 b.encoderChain(Precision.TF32, batch);
@@ -276,6 +283,58 @@ public final class CudaBench {
                 double us = time(() -> lstm.forward(s, Precision.FP32, ws, x, y, frames));
                 row("cuda_lstm2_f32_b" + b + "_h512_t75", us, 4.0 * (2 * 8.0 * h * h + 2.0 * b * h * frames),
                         2 * 2.0 * b * frames * 8.0 * h * h, 0);
+            }
+        }
+    }
+
+    /**
+     * The device's fp32 peak in TFLOP/s: SMs x fp32 lanes per SM (64 on compute capability 8.0, 128 on
+     * 8.6+ and 9.0) x 2 (an fma is two flops) x the maximum clock (CU_DEVICE_ATTRIBUTE_CLOCK_RATE, kHz).
+     * An H100 SXM (132 SMs, 1.98 GHz) gives 66.9.
+     */
+    private double fp32PeakTflops() {
+        jcuda.driver.CUdevice dev = new jcuda.driver.CUdevice();
+        jcuda.driver.JCudaDriver.cuDeviceGet(dev, cuda.ordinal());
+        int[] khz = new int[1];
+        jcuda.driver.JCudaDriver.cuDeviceGetAttribute(khz, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE, dev);
+        int lanes = cuda.computeCapability() == 80 ? 64 : 128;
+        return cuda.multiprocessors() * (double) lanes * 2 * khz[0] * 1e3 / 1e12;
+    }
+
+    /** DistilCodec's search, 32768 codes x 3584 dims, for 1 s, 10 s and 100 s of frames. */
+    private void codebookSearch() {
+        int codes = 32768;
+        int dim = 3584;
+        double peak = fp32PeakTflops();
+        float[] book = rndArr(codes * dim);
+        CudaStream s = cuda.stream();
+        try (CudaCodebookSearch search = new CudaCodebookSearch(cuda, book, null, codes, dim)) {
+            for (int n : new int[] {94, 938, 9380}) {
+                float[][] frames = new float[n][];
+                float[] flat = new float[n * dim];
+                for (int t = 0; t < n; t++) {
+                    frames[t] = rndArr(dim);
+                    System.arraycopy(frames[t], 0, flat, t * dim, dim);
+                }
+                try (DeviceBuffer x = cuda.upload(flat); DeviceBuffer xx = cuda.allocate(4L * n); DeviceBuffer best = cuda.allocate(8L * n)) {
+                    search.rowNorms(s, x, xx, n);
+                    double us = time(() -> search.search(s, x, xx, best, n));
+                    double flops = 2.0 * n * codes * dim;
+                    double tflops = flops / us / 1e6;
+                    String name = "cuda_codebooksearch_f32_" + codes + "x" + dim + "_n" + n;
+                    row(name, us, 4.0 * ((double) codes * dim + (double) n * dim), flops, 0);
+                    rows.add(String.format(Locale.ROOT, "  %s: %.1f TFLOP/s = %.0f%% of the fp32 peak %.1f TFLOP/s (%d SMs)",
+                            name, tflops, 100 * tflops / peak, peak, cuda.multiprocessors()));
+                }
+                search.nearest(frames); // warm-up
+                int reps = n < 1000 ? 5 : 2;
+                long t0 = System.nanoTime();
+                for (int i = 0; i < reps; i++) {
+                    search.nearest(frames);
+                }
+                double us = (System.nanoTime() - t0) / 1e3 / reps;
+                rows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
+                        "cuda_codebooksearch_f32_" + codes + "x" + dim + "_n" + n + "_host", us, "-", "-", n / (us / 1e6) / 93.75));
             }
         }
     }
