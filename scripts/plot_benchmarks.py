@@ -84,6 +84,9 @@ def peers_panel(ax, res):
         if not tm:
             continue
         t = max((t for by_t in tm.values() for t in by_t), key=int)
+        cfg = next((i.get("config") for i in info.values() if i.get("config") not in (None, "released", "mimi")), None)
+        if cfg:
+            model = f"{model} ({cfg})"
         for op in ("encode", "decode", "stream_step"):
             vals = {}
             for e, _ in engines:
