@@ -55,9 +55,9 @@ import os
 import sys
 import time
 
-OPENBLAS_LIB = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
-REFERENCE_LIB = "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3"
-SYSTEM_LIBBLAS = "/usr/lib/x86_64-linux-gnu/libblas.so.3"
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_peer import blas_description, maybe_reexec_with_openblas, pick_openblas_coretype  # noqa: E402
 
 
 def parse_args():
@@ -76,88 +76,6 @@ def parse_args():
     ap.add_argument("--no-openblas-preload", action="store_true",
                     help="do not LD_PRELOAD OpenBLAS when libblas.so.3 is the reference BLAS")
     return ap.parse_args()
-
-
-def maybe_reexec_with_openblas(args):
-    """Re-exec under LD_PRELOAD=OpenBLAS when libblas.so.3 is the reference BLAS."""
-    if args.no_openblas_preload or os.environ.get("VOCODEX_BENCH_REEXEC"):
-        return
-    target = os.path.realpath(SYSTEM_LIBBLAS) if os.path.exists(SYSTEM_LIBBLAS) else ""
-    if "openblas" in target or not os.path.exists(OPENBLAS_LIB):
-        return
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = (OPENBLAS_LIB + " " + env.get("LD_PRELOAD", "")).strip()
-    env["VOCODEX_BENCH_REEXEC"] = "1"
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
-
-
-def pick_openblas_coretype(choice):
-    """OpenBLAS 0.3.21 (DYNAMIC_ARCH) does not recognise every CPU model and then
-    falls back to its Prescott (SSE3) kernels, several times slower.  'auto'
-    forces the kernel family matching the CPU flags."""
-    if choice == "none" or "OPENBLAS_CORETYPE" in os.environ:
-        return None
-    if choice != "auto":
-        return choice
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set()
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        return None
-    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
-        return "SkylakeX"
-    if {"avx2", "fma"} <= flags:
-        return "Haswell"
-    return None
-
-
-def blas_description():
-    mapped = set()
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                base = os.path.basename(path)
-                if "blas" in base or "mkl" in base:
-                    mapped.add(path)
-    except OSError:
-        pass
-    desc = ""
-    for path in sorted(mapped):
-        if "openblas" in path:
-            try:
-                import ctypes
-                lib = ctypes.CDLL(path)
-                lib.openblas_get_config.restype = ctypes.c_char_p
-                desc = "OpenBLAS: " + lib.openblas_get_config().decode()
-                try:
-                    lib.openblas_get_corename.restype = ctypes.c_char_p
-                    desc += " core=" + lib.openblas_get_corename().decode()
-                except AttributeError:
-                    pass
-                try:
-                    desc += f" (num_threads={lib.openblas_get_num_threads()})"
-                except AttributeError:
-                    pass
-                break
-            except (OSError, AttributeError):
-                continue
-    if not desc:
-        if any("/blas/" in p for p in mapped):
-            desc = "reference (Netlib) BLAS"
-        elif any("mkl" in p for p in mapped):
-            desc = "MKL"
-        else:
-            desc = "unknown"
-    how = "LD_PRELOAD" if os.environ.get("VOCODEX_BENCH_REEXEC") else "libblas.so.3 alternative"
-    core = os.environ.get("OPENBLAS_CORETYPE")
-    if core:
-        how += f", OPENBLAS_CORETYPE={core}"
-    return f"{desc}; via {how}; mapped: {', '.join(sorted(mapped)) or 'none'}"
 
 
 def main():

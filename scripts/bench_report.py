@@ -42,7 +42,11 @@ def stats(values):
             "spread": round((max(values) - min(values)) / med, 4) if med > 0 else None}
 
 
+PEER_OPS = ("encode", "decode", "stream_step", "search")
+
+
 def peers_section(path):
+    """Pools the JSON lines of one peers file (every op each line carries) per peer and thread count."""
     runs = []
     if os.path.exists(path):
         with open(path) as f:
@@ -51,28 +55,31 @@ def peers_section(path):
     info = {}
     for r in runs:
         peer, t = r["peer"], str(r["threads"])
-        for op in ("encode", "decode"):
+        for op in PEER_OPS:
+            if op + "_ms_median" not in r:
+                continue
             vals = r.get(op + "_ms_all") or [r[op + "_ms_median"]]
             pooled.setdefault(peer, {}).setdefault(t, {}).setdefault(op, []).extend(vals)
             pooled[peer][t].setdefault(op + "_run_medians", []).append(r[op + "_ms_median"])
-        keep = {k: v for k, v in r.items() if not k.endswith(("_ms_all", "_ms_median", "_ms_min"))}
+        keep = {k: v for k, v in r.items() if not k.endswith(("_ms_all", "_ms_median", "_ms_min", "_ms_max"))}
         if "blas" in keep:  # the library paths are this machine's; the OpenBLAS config says what ran
             keep["blas"] = keep["blas"].split("; mapped:")[0]
-        info.setdefault(peer, keep)
-        if peer == "onnxruntime" and "codes_equal_fraction" in r:
+        for k, v in keep.items():
+            info.setdefault(peer, {}).setdefault(k, v)
+        if "codes_equal_fraction" in r:
             info[peer]["codes_equal_fraction_min"] = min(info[peer].get("codes_equal_fraction_min", 1.0),
                                                          r["codes_equal_fraction"])
     table = {}
     for peer, by_t in pooled.items():
         for t, ops in by_t.items():
             table.setdefault(peer, {})[t] = {
-                op: dict(stats(ops[op]), run_medians=ops[op + "_run_medians"]) for op in ("encode", "decode")}
+                op: dict(stats(ops[op]), run_medians=ops[op + "_run_medians"]) for op in PEER_OPS if op in ops}
     ratios = []
     v = table.get("vocodex", {})
     for peer in ("pytorch", "onnxruntime"):
         for t in sorted(table.get(peer, {}), key=int):
-            for op in ("encode", "decode"):
-                if t in v:
+            for op in PEER_OPS:
+                if t in v and op in v[t] and op in table[peer][t]:
                     pm, vm = table[peer][t][op]["median"], v[t][op]["median"]
                     ratios.append({"peer": peer, "threads": int(t), "op": op, "vocodex_ms": vm, "peer_ms": pm,
                                    "ratio": round(pm / vm, 3)})
@@ -139,7 +146,7 @@ def derive(rows):
 ROOF_MODEL = {"encodec24k": "encodec24khz", "mimi": "mimi", "distilcodec": "distilcodec_released"}
 
 
-def roofline(counts, ceilings, e2e, stream, peers, gemm):
+def roofline(counts, ceilings, e2e, stream, peers_by_model, gemm):
     out = {}
     if not counts:
         return out
@@ -151,10 +158,16 @@ def roofline(counts, ceilings, e2e, stream, peers, gemm):
                       e["seconds"]))
     for s in stream:
         paths.append((s["model"], "vocodex stream encode", "encode", s["threads"], s["rtf"], True, None))
-    for peer in ("pytorch", "onnxruntime"):
-        for t, ops in peers["times_ms"].get(peer, {}).items():
-            for op in ("encode", "decode"):
-                paths.append(("encodec24k", peer + " batch " + op, op, int(t), ops[op]["median"] / 1e3 / 10.0, False, 10.0))
+    for model, peers in peers_by_model.items():
+        for peer in ("pytorch", "onnxruntime"):
+            inf = peers["info"].get(peer, {})
+            if inf.get("config") not in (None, "released", "mimi"):
+                continue  # the counts are those of the released DistilCodec
+            secs = float(inf.get("seconds", 10.0))
+            for t, ops in peers["times_ms"].get(peer, {}).items():
+                for op in ("encode", "decode"):
+                    if op in ops:
+                        paths.append((model, peer + " batch " + op, op, int(t), ops[op]["median"] / 1e3 / secs, False, secs))
     for model, key in ROOF_MODEL.items():
         c = counts.get(key)
         if c:
@@ -222,7 +235,8 @@ def tables(res):
         L.append("| threads | op | Vocodex ms [min-max] | peer | peer ms [min-max] | ratio (peer ms / Vocodex ms) |")
         L.append("| ---: | --- | ---: | --- | ---: | ---: |")
         tm = p["times_ms"]
-        for r in sorted(p["ratios"], key=lambda r: (r["threads"], r["op"], r["peer"])):
+        for r in sorted((r for r in p["ratios"] if r["op"] in ("encode", "decode")),
+                        key=lambda r: (r["threads"], r["op"], r["peer"])):
             v = tm["vocodex"][str(r["threads"])][r["op"]]
             q = tm[r["peer"]][str(r["threads"])][r["op"]]
             L.append(f"| {r['threads']} | {r['op']} | {v['median']:.0f} [{v['min']:.0f}-{v['max']:.0f}] | {r['peer']} | "
@@ -235,6 +249,8 @@ def tables(res):
                      + ", ".join(f"{e['op']} {e['threads']} thread(s) {e['ms']:.0f}"
                                  for e in sorted(jm, key=lambda e: (e["threads"], e["op"]))) + ".")
         L.append("")
+    L += peer_table(res.get("peers_mimi"), "mimi")
+    L += peer_table(res.get("peers_distilcodec"), "distilcodec")
     if res["e2e"]:
         L.append("### End to end, JMH (ms per op, median [min-max]; RTF = time / audio duration)")
         L.append("")
@@ -308,6 +324,7 @@ def tables(res):
                 L.append(f"| {model} | {op} | {k['macs_per_audio_s'] / 1e9:.3f} | {k['io_bytes_per_audio_s'] / 1e6:.1f} | "
                          f"{k['bytes_unfused_per_audio_s'] / 1e9:.2f} | {k['weight_bytes'] / 1e6:.1f} |")
         L.append("")
+    if any(d["paths"] for k, d in r.items() if not k.startswith("_")):
         L.append("| model | path | threads | measured s / audio s | compute floor s | memory floor s | x floor | achieved GFLOP/s |")
         L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for model, d in r.items():
@@ -321,6 +338,70 @@ def tables(res):
     return "\n".join(L)
 
 
+OP_LABEL = {"encode": "encode", "decode": "decode", "stream_step": "streaming step (1 frame)", "search": "codebook search alone"}
+
+
+def peer_table(p, model):
+    """Vocodex vs PyTorch vs ONNX Runtime for Mimi or DistilCodec, one row per thread count and op."""
+    if not p or not p["times_ms"]:
+        return []
+    tm, info = p["times_ms"], p["info"]
+    L = []
+    if model == "mimi":
+        L.append("### Mimi, 10 s at 8 codebooks: Vocodex vs PyTorch vs ONNX Runtime (ms, median of all iterations "
+                 "of all runs; streaming: ms per 80 ms frame, KV rings full)")
+    else:
+        cfg = (info.get("vocodex") or info.get("pytorch") or {}).get("config") or info.get("pytorch", {}).get("config")
+        secs = info.get("pytorch", info.get("onnxruntime", {})).get("seconds", "?")
+        L.append(f"### DistilCodec ({cfg or 'released'} config), {secs} s: Vocodex vs PyTorch vs ONNX Runtime (ms, median "
+                 "of all iterations of all runs)")
+    L.append("")
+    L.append("| threads | op | Vocodex ms [min-max] | PyTorch ms [min-max] | ratio | ONNX Runtime ms [min-max] | ratio |")
+    L.append("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    threads = sorted({t for by_t in tm.values() for t in by_t}, key=int)
+
+    def cell(peer, t, op):
+        q = tm.get(peer, {}).get(t, {}).get(op)
+        return (f"{q['median']:.1f} [{q['min']:.1f}-{q['max']:.1f}]" if q["median"] < 1000 else
+                f"{q['median']:.0f} [{q['min']:.0f}-{q['max']:.0f}]") if q else "-", q
+
+    for t in threads:
+        for op in PEER_OPS:
+            cells = [cell(peer, t, op) for peer in ("vocodex", "pytorch", "onnxruntime")]
+            if all(c[1] is None for c in cells):
+                continue
+            v = cells[0][1]
+            ratio = [f"{c[1]['median'] / v['median']:.2f}" if v and c[1] else "-" for c in cells[1:]]
+            L.append(f"| {t} | {OP_LABEL[op]} | {cells[0][0]} | {cells[1][0]} | {ratio[0]} | {cells[2][0]} | {ratio[1]} |")
+    L.append("")
+    notes = [f"Runs: {p['runs']} process runs in all; ratio = peer ms / Vocodex ms (> 1: Vocodex faster)."]
+    for peer, name in (("pytorch", "PyTorch"), ("onnxruntime", "ONNX Runtime")):
+        if "codes_equal_fraction_min" in info.get(peer, {}):
+            notes.append(f"{name} codes identical to Vocodex's on the same input: {info[peer]['codes_equal_fraction_min']} "
+                         "(worst run).")
+    if "onnxruntime" in info:
+        notes.append(f"ONNX model: {info['onnxruntime'].get('onnx_export')}.")
+    srch = [(peer, info.get(peer, {})) for peer in ("vocodex", "pytorch") if "search" in
+            {op for by_t in tm.get(peer, {}).values() for op in by_t}]
+    if srch:
+        parts = []
+        for peer, _ in srch:
+            for t, ops in sorted(tm[peer].items(), key=lambda kv: int(kv[0])):
+                if "search" in ops:
+                    i = info[peer]
+                    frames = i.get("frames") if peer == "vocodex" else i.get("search_frames")
+                    codes = i.get("codes", i.get("search_codes"))
+                    dim = i.get("dim", i.get("search_dim"))
+                    if frames:
+                        parts.append(f"{peer} {t} thread(s) {frames / (ops['search']['median'] / 1e3):.0f} frames/s "
+                                     f"({codes} x {dim}, {frames} frames)")
+        if parts:
+            notes.append("Codebook search alone: " + ", ".join(parts) + ".")
+    L.append(" ".join(notes))
+    L.append("")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", default=os.path.join("build", "bench"))
@@ -329,10 +410,16 @@ def main():
     d = args.dir
     machine = load_json(os.path.join(d, "machine.json"), {})
     peers = peers_section(os.path.join(d, "peers.jsonl"))
+    peers_mimi = peers_section(os.path.join(d, "peers-mimi.jsonl"))
+    peers_distil = peers_section(os.path.join(d, "peers-distilcodec.jsonl"))
     rows = jmh_rows(os.path.join(d, "jmh.json"), os.path.join(d, "jmh-distilcodec.json"))
     batch, stream, hub, e2e, ceilings = derive(rows)
     sg = {}
-    for r in open(os.path.join(d, "peers.jsonl")) if os.path.exists(os.path.join(d, "peers.jsonl")) else []:
+    lines = []
+    for name in ("peers.jsonl", "peers-mimi.jsonl", "peers-distilcodec.jsonl"):
+        if os.path.exists(os.path.join(d, name)):
+            lines += [line for line in open(os.path.join(d, name)) if line.strip()]
+    for r in lines:
         o = json.loads(r)
         if o.get("peer") == "pytorch" and o.get("gemm_gflops"):
             sg.setdefault(str(o["threads"]), []).append(o["gemm_gflops"])
@@ -343,12 +430,15 @@ def main():
         "preliminary": args.preliminary or bool(machine.get("preliminary")),
         "machine": machine,
         "peers": peers,
+        "peers_mimi": peers_mimi,
+        "peers_distilcodec": peers_distil,
         "e2e": e2e,
         "batch": batch,
         "streaming": stream,
         "hub": hub,
         "ceilings": ceilings,
-        "roofline": roofline(counts, ceilings, e2e, stream, peers, None),
+        "roofline": roofline(counts, ceilings, e2e, stream, {"encodec24k": peers, "mimi": peers_mimi,
+                                                              "distilcodec": peers_distil}, None),
         "jmh": rows,
     }
     with open(os.path.join(d, "results.json"), "w") as f:

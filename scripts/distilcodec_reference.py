@@ -79,7 +79,7 @@ def layer_norm_cf(sd, p, x):  # x [C, T]
 
 
 def convnext_block(sd, p, x, k=7):
-    dim = x.shape[0]
+    dim = int(x.shape[0])  # a plain int: torch.onnx traces it as a constant
     h = F.conv1d(x[None], sd[p + ".dwconv.weight"], sd[p + ".dwconv.bias"], padding=(k - 1) // 2, groups=dim)[0]
     h = F.layer_norm(h.T, (dim,), sd[p + ".norm.weight"], sd[p + ".norm.bias"], LN_EPS)
     h = F.gelu(F.linear(h, sd[p + ".pwconv1.weight"], sd[p + ".pwconv1.bias"]))

@@ -142,7 +142,7 @@ def _seanet(sd, prefix, c, decoder):
 
 def rope(x, first_pos, heads, max_period):
     """Interleaved-pair rotary embedding of x [T, H*hd], float32 steps as the original."""
-    t, d = x.shape
+    t, d = int(x.shape[0]), int(x.shape[1])
     hd = d // heads
     ds = torch.arange(hd // 2, dtype=torch.float32)
     freqs = torch.exp(ds * (-math.log(max_period) * 2 / hd))
@@ -183,8 +183,7 @@ class Transformer:
 
     def __call__(self, x, state=None):  # x [C, T] -> [C, T]
         h = x.t().contiguous()
-        t = h.shape[0]
-        d = h.shape[1]
+        t, d = int(h.shape[0]), int(h.shape[1])  # plain ints: torch.onnx traces them as constants
         off = 0 if state is None else state.get("offset", 0)
         for li, L in enumerate(self.layers):
             n = F.layer_norm(h, (d,), L["n1w"], L["n1b"], 1e-5)

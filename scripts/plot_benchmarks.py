@@ -5,9 +5,11 @@ Usage:
     /usr/bin/python3 scripts/plot_benchmarks.py [--results build/bench/results.json] [--out build/bench/benchmarks.png]
 
 Needs Debian's python3-matplotlib. Left panel: Codec.encodeBatch throughput (audio seconds per
-second) against the batch size, one line per model and thread count. Right panel: StreamHub tick
+second) against the batch size, one line per model and thread count. Middle panel: StreamHub tick
 latency (ms) against the number of live EnCodec streams, with the real-time limit of one 13.33 ms
-frame per tick.
+frame per tick. Right panel: Vocodex vs PyTorch vs ONNX Runtime, real-time factor (time / audio
+duration; streaming: time per frame / frame duration) of each model and op at the largest thread
+count measured.
 """
 
 import argparse
@@ -27,7 +29,7 @@ def main():
     args = ap.parse_args()
     with open(args.results) as f:
         res = json.load(f)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.4), dpi=110)
     for model in sorted({r["model"] for r in res["batch"]}):
         for t in sorted({r["threads"] for r in res["batch"]}):
             rows = sorted((r for r in res["batch"] if r["model"] == model and r["threads"] == t), key=lambda r: r["batch"])
@@ -60,6 +62,7 @@ def main():
     b.set_title("StreamHub tick: every stream steps one frame")
     b.grid(True, which="both", alpha=0.3)
     b.legend(fontsize=8)
+    peers_panel(c, res)
     m = res.get("machine", {})
     note = f"{m.get('cpu_model', '?')}, {m.get('cpus', '?')} CPUs; {m.get('date', '')}"
     if res.get("preliminary"):
@@ -69,6 +72,51 @@ def main():
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     fig.savefig(args.out, metadata={"Software": None})
     print(args.out)
+
+
+def peers_panel(ax, res):
+    """Grouped bars: one group per model and op, one bar per engine; log-scale real-time factor."""
+    engines = (("vocodex", "Vocodex"), ("pytorch", "PyTorch"), ("onnxruntime", "ONNX Runtime"))
+    groups = []  # (label, {engine: rtf})
+    for key, model in (("peers", "EnCodec"), ("peers_mimi", "Mimi"), ("peers_distilcodec", "DistilCodec")):
+        p = res.get(key) or {}
+        tm, info = p.get("times_ms") or {}, p.get("info") or {}
+        if not tm:
+            continue
+        t = max((t for by_t in tm.values() for t in by_t), key=int)
+        cfg = next((i.get("config") for i in info.values() if i.get("config") not in (None, "released", "mimi")), None)
+        if cfg:
+            model = f"{model} ({cfg})"
+        for op in ("encode", "decode", "stream_step"):
+            vals = {}
+            for e, _ in engines:
+                q = tm.get(e, {}).get(t, {}).get(op)
+                if not q:
+                    continue
+                if op == "stream_step":
+                    vals[e] = q["median"] / float(info.get(e, {}).get("frame_ms", 80.0))
+                else:
+                    secs = float(info.get(e, {}).get("seconds", 10.0))
+                    vals[e] = q["median"] / 1e3 / secs
+            if vals:
+                groups.append((f"{model}\n{op.replace('_', ' ')}\n{t} thr", vals))
+    if not groups:
+        ax.set_axis_off()
+        return
+    width = 0.27
+    for i, (e, label) in enumerate(engines):
+        xs = [g + (i - 1) * width for g, (_, v) in enumerate(groups) if e in v]
+        ys = [v[e] for _, v in groups if e in v]
+        if xs:
+            ax.bar(xs, ys, width=width, label=label)
+    ax.axhline(1.0, color="red", linestyle="--", linewidth=1, label="real time")
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([g for g, _ in groups], fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("real-time factor (lower is faster)")
+    ax.set_title("Vocodex vs peers (same weights, same input)")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 if __name__ == "__main__":

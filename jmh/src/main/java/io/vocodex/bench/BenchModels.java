@@ -55,19 +55,29 @@ final class BenchModels {
 
     static Folder mimi() {
         Path dir = temp("vocodex-bench-mimi");
-        MimiRandom.writeModelFolder(MimiConfig.mimi(), 42, dir);
+        writeMimi(dir);
         return new Folder(dir, true);
     }
 
     static Folder distilcodec(String config) {
         Path dir = temp("vocodex-bench-distilcodec");
+        writeDistilCodec(config, dir);
+        return new Folder(dir, true);
+    }
+
+    /** The Mimi folder every Mimi benchmark runs (also written for the peers by {@link PeerSide}). */
+    static void writeMimi(Path dir) {
+        MimiRandom.writeModelFolder(MimiConfig.mimi(), 42, dir);
+    }
+
+    /** The DistilCodec folder of {@code config} ({@code released} or {@code tiny}) the benchmarks run. */
+    static void writeDistilCodec(String config, Path dir) {
         DistilCodecConfig c = switch (config) {
             case "released" -> DistilCodecConfig.released();
             case "tiny" -> DistilCodecConfig.tiny();
             default -> throw new IllegalArgumentException("distilcodec config: released or tiny, got " + config);
         };
         DistilCodecRandom.writeModelFolder(c, 42, dir);
-        return new Folder(dir, true);
     }
 
     /** Seeded noise, 0.1 x gaussian (the same recipe as {@code vocodex bench}). */

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.Audio;
 import io.vocodex.Codec;
 import io.vocodex.Device;
-import io.vocodex.Tokens;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -21,23 +20,28 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * ONNX Runtime (CPU execution provider) peer for the EnCodec benchmark: times encode.onnx and
- * decode.onnx made by {@code scripts/export_encodec_onnx.py} on seeded noise (0.1 x gaussian,
- * {@code java.util.Random(1234)}, the recipe of {@code vocodex bench}) and prints ONE JSON line:
+ * ONNX Runtime (CPU execution provider) peer for the EnCodec, Mimi and DistilCodec benchmarks:
+ * times encode.onnx (audio float32 [1, 1, N] -> codes int64 [1, K, T]) and decode.onnx (codes ->
+ * audio [1, 1, S]) made by {@code scripts/export_{encodec,mimi,distilcodec}_onnx.py} and prints ONE
+ * JSON line:
  *
  * <pre>
- * {"peer":"onnxruntime","ort":..., "threads":N, "encode_ms_median":..., "encode_ms_min":...,
+ * {"peer":"onnxruntime","model":"encodec24k","ort":..., "threads":N, "encode_ms_median":..., "encode_ms_min":...,
  *  "encode_ms_all":[...], "decode_ms_median":..., ..., "codes_equal_fraction":...}
  * </pre>
  *
  * <p>Threads: intra-op pool = N, inter-op = 1, sequential execution, all graph optimisations.
- * With {@code --vocodex-model DIR} (the Vocodex folder imported from the same weights) it also
- * encodes the same input with Vocodex and reports the fraction of identical codes, to show that
- * both engines run the same model.
+ * Input: seeded noise (0.1 x gaussian, {@code java.util.Random(1234)}, the recipe of
+ * {@code vocodex bench}), or with {@code --peer-dir DIR} (written by
+ * {@code io.vocodex.bench.PeerSide write}) that same noise read from {@code DIR/input.npy}.
+ * Cross-check, to show that both engines run the same model: with {@code --vocodex-model DIR} (the
+ * Vocodex folder imported from the same weights) it encodes the input with Vocodex; with
+ * {@code --peer-dir} it reads Vocodex's codes from {@code DIR/vocodex_codes.npy}; either way it
+ * reports the fraction of identical codes.
  *
  * <pre>
  *   java -jar peers/target/vocodex-peers.jar --onnx DIR [--threads N] [--iterations I] [--warmup W]
- *        [--vocodex-model DIR]
+ *        [--vocodex-model DIR | --peer-dir DIR]
  * </pre>
  */
 public final class OnnxRuntimePeer {
@@ -47,6 +51,7 @@ public final class OnnxRuntimePeer {
     public static void main(String[] args) throws Exception {
         Path onnxDir = null;
         Path vocodexModel = null;
+        Path peerDir = null;
         int threads = 1;
         int iterations = 5;
         int warmup = 2;
@@ -54,17 +59,18 @@ public final class OnnxRuntimePeer {
             switch (args[i]) {
                 case "--onnx" -> onnxDir = Path.of(args[++i]);
                 case "--vocodex-model" -> vocodexModel = Path.of(args[++i]);
+                case "--peer-dir" -> peerDir = Path.of(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: --onnx DIR [--threads N] [--iterations I] [--warmup W] [--vocodex-model DIR]");
+                    System.err.println("usage: --onnx DIR [--threads N] [--iterations I] [--warmup W] [--vocodex-model DIR | --peer-dir DIR]");
                     System.exit(2);
                 }
             }
         }
         if (onnxDir == null) {
-            System.err.println("--onnx DIR is required (made by scripts/export_encodec_onnx.py)");
+            System.err.println("--onnx DIR is required (made by scripts/export_{encodec,mimi,distilcodec}_onnx.py)");
             System.exit(2);
         }
         ObjectMapper om = new ObjectMapper();
@@ -72,11 +78,23 @@ public final class OnnxRuntimePeer {
         int samples = meta.get("samples").asInt();
         int sampleRate = meta.get("sample_rate").asInt();
         double bandwidth = meta.get("bandwidth").asDouble();
+        String model = meta.has("model") ? meta.get("model").asText() : "encodec24k";
 
-        float[] pcm = new float[samples];
-        Random rng = new Random(1234);
-        for (int i = 0; i < pcm.length; i++) {
-            pcm[i] = (float) (0.1 * rng.nextGaussian());
+        float[] pcm;
+        int[][] vocodexCodes = null;
+        if (peerDir != null) {
+            pcm = Npy.readFloats(peerDir.resolve("input.npy"));
+            vocodexCodes = Npy.readInts2d(peerDir.resolve("vocodex_codes.npy"));
+            if (pcm.length != samples) {
+                throw new IllegalArgumentException(peerDir.resolve("input.npy") + " holds " + pcm.length
+                        + " samples; the ONNX graphs were exported for " + samples);
+            }
+        } else {
+            pcm = new float[samples];
+            Random rng = new Random(1234);
+            for (int i = 0; i < pcm.length; i++) {
+                pcm[i] = (float) (0.1 * rng.nextGaussian());
+            }
         }
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -129,6 +147,7 @@ public final class OnnxRuntimePeer {
 
         ObjectNode o = om.createObjectNode();
         o.put("peer", "onnxruntime");
+        o.put("model", model);
         o.put("ort", env.getVersion());
         o.put("provider", "CPUExecutionProvider");
         o.put("threads", threads);
@@ -144,24 +163,26 @@ public final class OnnxRuntimePeer {
                 + meta.get("torch").asText() + ", static shapes");
         if (vocodexModel != null) {
             try (Codec codec = Codec.load(vocodexModel, Device.cpu(threads))) {
-                Tokens t = codec.encode(Audio.of(pcm, sampleRate), bandwidth);
-                int[][] c = t.codes();
-                int k = (int) codesShape[1];
-                int n = (int) codesShape[2];
-                long same = 0;
-                long total = (long) k * n;
-                if (c.length == k && c[0].length == n) {
-                    for (int q = 0; q < k; q++) {
-                        for (int f = 0; f < n; f++) {
-                            if (c[q][f] == codesFlat[q * n + f]) {
-                                same++;
-                            }
+                vocodexCodes = codec.encode(Audio.of(pcm, sampleRate), bandwidth).codes();
+            }
+        }
+        if (vocodexCodes != null) {
+            int[][] c = vocodexCodes;
+            int k = (int) codesShape[1];
+            int n = (int) codesShape[2];
+            long same = 0;
+            long total = (long) k * n;
+            if (c.length == k && c[0].length == n) {
+                for (int q = 0; q < k; q++) {
+                    for (int f = 0; f < n; f++) {
+                        if (c[q][f] == codesFlat[q * n + f]) {
+                            same++;
                         }
                     }
                 }
-                o.put("codes_equal_fraction", total == 0 ? 0 : same / (double) total);
-                o.put("codes_first_codebook_equal_fraction", firstEqual(c, codesFlat, n));
             }
+            o.put("codes_equal_fraction", total == 0 ? 0 : same / (double) total);
+            o.put("codes_first_codebook_equal_fraction", firstEqual(c, codesFlat, n));
         }
         o.put("java", System.getProperty("java.version"));
         System.out.println(o);
