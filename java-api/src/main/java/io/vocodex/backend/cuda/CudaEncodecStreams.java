@@ -76,8 +76,8 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
 
     // device state and scratch
     private final DeviceBuffer[] tails;  // [sid] (capacity+1, Cin, tailCap), null when tailCap == 0
-    private final Map<CudaEncodec.LstmOp, DeviceBuffer[]> lstmState = new HashMap<>(); // {h, c} (capacity+1, layers, H)
-    private final Map<CudaEncodec.LstmOp, CudaLstm.Workspace> lstmWs = new HashMap<>();
+    private final Map<CudaSeanet.LstmOp, DeviceBuffer[]> lstmState = new HashMap<>(); // {h, c} (capacity+1, layers, H)
+    private final Map<CudaSeanet.LstmOp, CudaLstm.Workspace> lstmWs = new HashMap<>();
     private final DeviceBuffer input;
     private final DeviceBuffer slotsBuf;
     private final DeviceBuffer[] act = new DeviceBuffer[4];
@@ -109,7 +109,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         final int[] nOut;
         final int[] keepFrom;
         final int[] keepLen;
-        final Map<CudaEncodec.LstmOp, Integer> lstmSteps = new HashMap<>();
+        final Map<CudaSeanet.LstmOp, Integer> lstmSteps = new HashMap<>();
         int frames;
         int next = -1;
 
@@ -126,7 +126,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
     }
 
     /** Conv1dLayer.step's arithmetic on lengths only; fills sh's row {@code sid}, returns the outputs. */
-    private static int convStep(CudaEncodec.ConvOp c, ConvShape[] st, Shape sh, int n) {
+    private static int convStep(CudaSeanet.ConvOp c, ConvShape[] st, Shape sh, int n) {
         int sid = c.sid;
         Conv1dLayer L = c.layer;
         int p = L.paddingTotal();
@@ -190,13 +190,13 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
             index.put(key, out.size());
             out.add(sh);
             int n = frame;
-            for (CudaEncodec.Op op : m.encoderOps) {
-                if (op instanceof CudaEncodec.ConvOp c) {
+            for (CudaSeanet.Op op : m.encoderOps) {
+                if (op instanceof CudaSeanet.ConvOp c) {
                     n = convStep(c, st, sh, n);
-                } else if (op instanceof CudaEncodec.ResOp r) {
+                } else if (op instanceof CudaSeanet.ResOp r) {
                     int s = r.shortcut() == null ? n : convStep(r.shortcut(), st, sh, n);
                     int b = n;
-                    for (CudaEncodec.ConvOp c : r.block()) {
+                    for (CudaSeanet.ConvOp c : r.block()) {
                         b = convStep(c, st, sh, b);
                     }
                     if (b != s) {
@@ -204,7 +204,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
                                 + " samples in one step of " + frame + " samples; the GPU stream path needs them equal");
                     }
                     n = b;
-                } else if (op instanceof CudaEncodec.LstmOp l) {
+                } else if (op instanceof CudaSeanet.LstmOp l) {
                     sh.lstmSteps.put(l, n);
                 }
                 // EluOp: stateless, fused or standalone, no length change
@@ -225,13 +225,13 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         if (frame < 1) {
             throw new VocodexException("frame must be >= 1 sample, got " + frame);
         }
-        for (CudaEncodec.ConvOp c : model.encoderConvs) {
+        for (CudaSeanet.ConvOp c : model.encoderConvs) {
             if (!c.layer.causal()) {
                 throw new VocodexException("a non-causal model cannot stream: its outputs depend on future input");
             }
         }
-        for (CudaEncodec.Op op : model.encoderOps) {
-            if (op instanceof CudaEncodec.EluOp) {
+        for (CudaSeanet.Op op : model.encoderOps) {
+            if (op instanceof CudaSeanet.EluOp) {
                 throw new VocodexException("the GPU stream path fuses every encoder ELU into a conv; this model has a standalone one");
             }
         }
@@ -269,7 +269,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         int maxSteps = 1;
         int maxFrames = 1;
         for (Shape sh : shapes) {
-            for (CudaEncodec.ConvOp c : model.encoderConvs) {
+            for (CudaSeanet.ConvOp c : model.encoderConvs) {
                 int sid = c.sid;
                 int cin = c.layer.inChannels();
                 maxWin = Math.max(maxWin, (long) cin * (sh.prefix[sid] + sh.tailLen[sid] + sh.nIn[sid]));
@@ -284,13 +284,13 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         List<DeviceBuffer> allocated = new ArrayList<>();
         try {
             tails = new DeviceBuffer[model.encoderConvs.size()];
-            for (CudaEncodec.ConvOp c : model.encoderConvs) {
+            for (CudaSeanet.ConvOp c : model.encoderConvs) {
                 if (c.tailCap() > 0) {
                     tails[c.sid] = track(allocated, cuda.allocate(4L * slots * c.layer.inChannels() * c.tailCap()));
                 }
             }
-            for (CudaEncodec.Op op : model.encoderOps) {
-                if (op instanceof CudaEncodec.LstmOp l) {
+            for (CudaSeanet.Op op : model.encoderOps) {
+                if (op instanceof CudaSeanet.LstmOp l) {
                     long n = (long) slots * l.dev().layers() * l.dev().dim();
                     DeviceBuffer h = track(allocated, cuda.allocate(4 * n));
                     DeviceBuffer c = track(allocated, cuda.allocate(4 * n));
@@ -331,7 +331,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
             cuda.makeCurrent();
             shapeOf[slot] = 0;
             Arrays.fill(rawSeen[slot], 0);
-            for (Map.Entry<CudaEncodec.LstmOp, DeviceBuffer[]> e : lstmState.entrySet()) {
+            for (Map.Entry<CudaSeanet.LstmOp, DeviceBuffer[]> e : lstmState.entrySet()) {
                 int n = e.getKey().dev().layers() * e.getKey().dev().dim();
                 for (DeviceBuffer b : e.getValue()) {
                     jcuda.driver.JCudaDriver.cuMemsetD32Async(b.at((long) slot * n), 0, n, stream.handle());
@@ -422,28 +422,28 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         DeviceBuffer spare3 = act[3];
         int n = frame;
         int c = 1;
-        for (CudaEncodec.Op op : model.encoderOps) {
+        for (CudaSeanet.Op op : model.encoderOps) {
             if (n == 0) {
                 break;
             }
-            if (op instanceof CudaEncodec.ConvOp cv) {
+            if (op instanceof CudaSeanet.ConvOp cv) {
                 n = streamConv(cv, sh, gb, cur, nxt, null);
                 c = cv.layer.outChannels();
-            } else if (op instanceof CudaEncodec.ResOp r) {
+            } else if (op instanceof CudaSeanet.ResOp r) {
                 if (r.shortcut() != null) {
                     streamConv(r.shortcut(), sh, gb, cur, nxt, null);
                 } else {
                     jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync(nxt.pointer(), cur.pointer(), 4L * gb * c * n, stream.handle());
                 }
                 DeviceBuffer in = cur;
-                List<CudaEncodec.ConvOp> block = r.block();
+                List<CudaSeanet.ConvOp> block = r.block();
                 for (int i = 0; i < block.size(); i++) {
                     boolean last = i == block.size() - 1;
                     DeviceBuffer o = last ? nxt : (i % 2 == 0 ? spare2 : spare3);
                     streamConv(block.get(i), sh, gb, in, o, last ? nxt : null);
                     in = o;
                 }
-            } else if (op instanceof CudaEncodec.LstmOp l) {
+            } else if (op instanceof CudaSeanet.LstmOp l) {
                 DeviceBuffer[] hc = lstmState.get(l);
                 CudaLstm.Workspace ws = lstmWs.get(l);
                 int rowLen = l.dev().dim();
@@ -477,7 +477,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
      * {@code x} is {@code (gb, Cin, nIn)} contiguous; the output {@code (gb, Cout, nOut)} goes to {@code y}
      * (+ {@code residual}, same layout, may be {@code y}). Returns nOut.
      */
-    private int streamConv(CudaEncodec.ConvOp cv, Shape sh, int gb, DeviceBuffer x, DeviceBuffer y, DeviceBuffer residual) {
+    private int streamConv(CudaSeanet.ConvOp cv, Shape sh, int gb, DeviceBuffer x, DeviceBuffer y, DeviceBuffer residual) {
         int sid = cv.sid;
         Conv1dLayer L = cv.layer;
         int cin = L.inChannels();
@@ -554,12 +554,12 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
 
     /** A conv's pending columns {@code (Cin, len)} as stored (before the fused ELU). */
     interface TailSource {
-        float[][] tail(CudaEncodec.ConvOp conv, int len);
+        float[][] tail(CudaSeanet.ConvOp conv, int len);
     }
 
     /** An LSTM's {@code h} ({@code which = 0}) or {@code c} (1), {@code (layers * H)} layer-major. */
     interface LstmSource {
-        float[] state(CudaEncodec.LstmOp lstm, int which);
+        float[] state(CudaSeanet.LstmOp lstm, int which);
     }
 
     /**
@@ -572,22 +572,22 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         for (int i = 0; i < children.length; i++) {
             children[i] = modules.get(i).newState();
         }
-        for (CudaEncodec.Op op : m.encoderOps) {
-            if (op instanceof CudaEncodec.ConvOp c) {
+        for (CudaSeanet.Op op : m.encoderOps) {
+            if (op instanceof CudaSeanet.ConvOp c) {
                 children[c.module] = convState(c, sh, rawSeen, tails);
-            } else if (op instanceof CudaEncodec.ResOp r) {
+            } else if (op instanceof CudaSeanet.ResOp r) {
                 Sequential seq = (Sequential) r.layer().block();
                 ModuleState[] bs = new ModuleState[seq.modules().size()];
                 for (int i = 0; i < bs.length; i++) {
                     bs[i] = seq.modules().get(i).newState();
                 }
-                for (CudaEncodec.ConvOp c : r.block()) {
+                for (CudaSeanet.ConvOp c : r.block()) {
                     bs[c.module] = convState(c, sh, rawSeen, tails);
                 }
                 ModuleState shortcut = r.shortcut() == null ? null : convState(r.shortcut(), sh, rawSeen, tails);
                 ResidualBlock rb = r.layer();
                 children[r.module()] = rb.restoreState(seq.restoreState(bs), shortcut);
-            } else if (op instanceof CudaEncodec.LstmOp l) {
+            } else if (op instanceof CudaSeanet.LstmOp l) {
                 int layers = l.layer().layers();
                 int dim = l.layer().outChannels();
                 float[] h = lstm.state(l, 0);
@@ -604,7 +604,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
         return m.cpu.encoderState(children);
     }
 
-    private static ModuleState convState(CudaEncodec.ConvOp c, Shape sh, long[] rawSeen, TailSource tails) {
+    private static ModuleState convState(CudaSeanet.ConvOp c, Shape sh, long[] rawSeen, TailSource tails) {
         ConvShape cs = sh.before[c.sid];
         int cin = c.layer.inChannels();
         float[][] pending = new float[cin][0];

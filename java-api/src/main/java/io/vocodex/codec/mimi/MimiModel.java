@@ -424,4 +424,34 @@ public final class MimiModel implements CodecModel {
     static int length(float[][] x) {
         return Frames.length(x);
     }
+
+    // ---- layers for other backends (the immutable layer objects themselves) -------------------
+
+    /** The SEANet encoder's modules, in order. */
+    public List<StreamingModule> encoderModules() {
+        return encoder.modules();
+    }
+
+    /** The SEANet decoder's modules, in order. */
+    public List<StreamingModule> decoderModules() {
+        return decoder.modules();
+    }
+
+    public MimiTransformer encoderTransformerModule() {
+        return encoderTransformer;
+    }
+
+    public MimiTransformer decoderTransformerModule() {
+        return decoderTransformer;
+    }
+
+    /** The learnt downsampling conv (k = 2 stride, replicate padding, no bias). */
+    public Conv1dLayer downsampleLayer() {
+        return downsample;
+    }
+
+    /** The depthwise transposed upsampling conv ({@code groups = dimension}, no bias). */
+    public ConvTranspose1dLayer upsampleLayer() {
+        return upsample;
+    }
 }

@@ -133,4 +133,24 @@ public final class MimiQuantizer {
         }
         return q;
     }
+
+    // ---- weights for other backends (read-only copies) ----------------------------------------
+
+    /**
+     * One of the two residual VQs ({@code part 0}: {@code rvq_first}, {@code 1}: {@code rvq_rest}):
+     * {@code inputProj (dim, inDim)}, {@code outputProj (outDim, dim)}, {@code codebooks[k] (bins, dim)}.
+     * Copies; the quantizer stays immutable.
+     */
+    public record PartWeights(int dim, int inDim, int outDim, float[] inputProj, float[] outputProj, float[][] codebooks) {
+    }
+
+    /** Weights of {@code rvq_first} ({@code part = 0}) or {@code rvq_rest} ({@code part = 1}). */
+    public PartWeights partWeights(int part) {
+        Rvq r = part == 0 ? first : rest;
+        float[][] books = new float[r.codebooks.length][];
+        for (int k = 0; k < books.length; k++) {
+            books[k] = r.codebooks[k].clone();
+        }
+        return new PartWeights(r.dim, r.inDim, r.outDim, r.inputProj.clone(), r.outputProj.clone(), books);
+    }
 }

@@ -202,4 +202,45 @@ public final class MimiTransformer {
             return output(ctx, h);
         }
     }
+
+    // ---- weights for other backends (read-only copies) ----------------------------------------
+
+    /** Layer norm epsilon of both norms of every layer. */
+    public static final double LAYER_NORM_EPSILON = LAYER_NORM_EPS;
+
+    /**
+     * The weights of one layer, as this class reads them: norms {@code (D)}, {@code inProj (3D, D)}
+     * ({@code [q | k | v]}), {@code outProj (D, D)}, {@code linear1 (FF, D)}, {@code linear2 (D, FF)},
+     * layer scales {@code (D)} or null. Copies; the model stays immutable.
+     */
+    public record LayerWeights(float[] norm1Weight, float[] norm1Bias, float[] inProj, float[] outProj,
+                               float[] norm2Weight, float[] norm2Bias, float[] linear1, float[] linear2,
+                               float[] scale1, float[] scale2) {
+    }
+
+    public MimiConfig.Transformer config() {
+        return cfg;
+    }
+
+    public int numLayers() {
+        return layers.length;
+    }
+
+    /** Layer {@code i}'s weights (copies), e.g. for a device upload. */
+    public LayerWeights layerWeights(int i) {
+        Layer l = layers[i];
+        return new LayerWeights(l.norm1W.clone(), l.norm1B.clone(), l.inProj.clone(), l.outProj.clone(), l.norm2W.clone(),
+                l.norm2B.clone(), l.linear1.clone(), l.linear2.clone(), l.scale1 == null ? null : l.scale1.clone(),
+                l.scale2 == null ? null : l.scale2.clone());
+    }
+
+    /** {@code input_proj.weight (D, inputDim)} (copy), or null when the input is already {@code D} wide. */
+    public float[] inputProjection() {
+        return inputProj == null ? null : inputProj.clone();
+    }
+
+    /** {@code output_projs.0.weight (outputDim, D)} (copy), or null when the output is {@code D} wide. */
+    public float[] outputProjection() {
+        return outputProj == null ? null : outputProj.clone();
+    }
 }

@@ -60,14 +60,14 @@ class CudaStreamScheduleTest {
     /** One emulated slot: conv tails (before the fused ELU, as the device stores them) and LSTM h/c. */
     static final class HostSlot {
         final Map<Integer, float[][]> tails = new HashMap<>();
-        final Map<CudaEncodec.LstmOp, float[][][]> lstm = new HashMap<>(); // {h, c} (layers, H)
+        final Map<CudaSeanet.LstmOp, float[][][]> lstm = new HashMap<>(); // {h, c} (layers, H)
         int shape;
         final long[] raw;
 
         HostSlot(CudaEncodec plan) {
             raw = new long[plan.encoderConvs.size()];
-            for (CudaEncodec.Op op : plan.encoderOps) {
-                if (op instanceof CudaEncodec.LstmOp l) {
+            for (CudaSeanet.Op op : plan.encoderOps) {
+                if (op instanceof CudaSeanet.LstmOp l) {
                     int layers = l.layer().layers();
                     int dim = l.layer().outChannels();
                     lstm.put(l, new float[][][] {new float[layers][dim], new float[layers][dim]});
@@ -80,13 +80,13 @@ class CudaStreamScheduleTest {
     static int[][] emulateStep(CudaEncodec plan, List<CudaEncodecStreams.Shape> shapes, HostSlot s, float[] frame, int nq) {
         CudaEncodecStreams.Shape sh = shapes.get(s.shape);
         float[][] cur = {frame};
-        for (CudaEncodec.Op op : plan.encoderOps) {
+        for (CudaSeanet.Op op : plan.encoderOps) {
             if (Frames.length(cur) == 0) {
                 break;
             }
-            if (op instanceof CudaEncodec.ConvOp c) {
+            if (op instanceof CudaSeanet.ConvOp c) {
                 cur = emulateConv(c, sh, s, cur, null);
-            } else if (op instanceof CudaEncodec.ResOp r) {
+            } else if (op instanceof CudaSeanet.ResOp r) {
                 float[][] sc = r.shortcut() == null ? cur : emulateConv(r.shortcut(), sh, s, cur, null);
                 float[][] b = cur;
                 for (int i = 0; i < r.block().size(); i++) {
@@ -94,7 +94,7 @@ class CudaStreamScheduleTest {
                     b = emulateConv(r.block().get(i), sh, s, b, last ? sc : null);
                 }
                 cur = b;
-            } else if (op instanceof CudaEncodec.LstmOp l) {
+            } else if (op instanceof CudaSeanet.LstmOp l) {
                 assertEquals(sh.lstmSteps.get(l), Frames.length(cur), "LSTM steps");
                 LstmLayer L = l.layer();
                 float[][][] hc = s.lstm.get(l);
@@ -118,7 +118,7 @@ class CudaStreamScheduleTest {
     }
 
     /** streamConv: window (start padding | tail | new columns), conv (ELU on the window, residual + conv), keep. */
-    static float[][] emulateConv(CudaEncodec.ConvOp c, CudaEncodecStreams.Shape sh, HostSlot s, float[][] x, float[][] residual) {
+    static float[][] emulateConv(CudaSeanet.ConvOp c, CudaEncodecStreams.Shape sh, HostSlot s, float[][] x, float[][] residual) {
         int sid = c.sid;
         int nIn = sh.nIn[sid];
         assertEquals(nIn, Frames.length(x), "conv " + sid + " input columns");
