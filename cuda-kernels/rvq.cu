@@ -11,6 +11,11 @@
 // updateResidual != 0 it then subtracts the chosen code from the residual in place (the next codebook's
 // input), r = r - e[idx][d], as the CPU does.
 //
+// vq_cdist_nearest_f32: the same search with Mimi's distance (VqOps.nearestCodes, torch.cdist's matrix-product
+// path): |x|^2 and |e|^2 as sums of separately rounded squares, the dot as acc = acc + (-2 x_d) e_d (each product
+// and sum rounded, no fma), then ((dot + |x|^2) + |e|^2), key sqrt(max(., 0)) (IEEE sqrt; equal keys -> lowest
+// index, as the CPU's strict "<" scan, which can tie two nearly equal squared distances). norms: VqOps.squaredNorms.
+//
 // rvq_decode_f32: out[b][d][t] = sum over k ascending of codebooks[k][codes[b][k][t]][d], starting from +0
 // (ResidualVectorQuantizer.decode); an out-of-range code yields NaN (the host validates codes first).
 //
@@ -18,10 +23,12 @@
 #include "common.cuh"
 #include <climits>
 
-extern "C" __global__ void __launch_bounds__(VX_RVQ_THREADS)
-rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook, const float* __restrict__ norms,
-                int* __restrict__ codes, int batch, int dim, int numCodes, int frames,
-                long long rBatchStride, int rRowStride, long long codesBatchStride, int updateResidual) {
+// kCdist == false: rvq_nearest_f32 (EnCodec); true: vq_cdist_nearest_f32 (Mimi, see the header).
+template <bool kCdist>
+__device__ __forceinline__ void rvq_nearest_impl(float* __restrict__ residual, const float* __restrict__ codebook,
+                                                 const float* __restrict__ norms, int* __restrict__ codes, int batch,
+                                                 int dim, int numCodes, int frames, long long rBatchStride, int rRowStride,
+                                                 long long codesBatchStride, int updateResidual) {
     const int b = blockIdx.y;
     const int t0 = blockIdx.x * VX_RVQ_FRAMES;
     if (b >= batch || t0 >= frames) {
@@ -42,7 +49,7 @@ rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook
         if (t < frames) {
             for (int d = 0; d < dim; d++) {
                 float v = rb[(long long)d * rRowStride + t];
-                s = fmaf(v, v, s);
+                s = kCdist ? __fadd_rn(s, __fmul_rn(v, v)) : fmaf(v, v, s); // VqOps.squaredNorms : CpuOps
             }
         }
         xx[tid] = s;
@@ -90,7 +97,11 @@ rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook
                 for (int i = 0; i < 2; i++) {
 #pragma unroll
                     for (int j = 0; j < 4; j++) {
-                        acc[i][j] = fmaf(xv[i], ev[j], acc[i][j]); // CPU: fma(v[d], e[n][d], dot)
+                        if (kCdist) { // VqOps: acc = acc + (-2 x_d) e_d, each step rounded
+                            acc[i][j] = __fadd_rn(acc[i][j], __fmul_rn(__fmul_rn(-2.f, xv[i]), ev[j]));
+                        } else {      // CPU: fma(v[d], e[n][d], dot)
+                            acc[i][j] = fmaf(xv[i], ev[j], acc[i][j]);
+                        }
                     }
                 }
             }
@@ -106,7 +117,14 @@ rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook
             float nn = norms[n];
 #pragma unroll
             for (int i = 0; i < 2; i++) {
-                float dist = __fadd_rn(__fsub_rn(xx[ty + 16 * i], __fmul_rn(2.f, acc[i][j])), nn);
+                float dist;
+                if (kCdist) {
+                    // ((-2x).e + |x|^2) + |e|^2, then sqrt(max(., 0)) with Java's Math.max (NaN stays NaN)
+                    float a = __fadd_rn(__fadd_rn(acc[i][j], xx[ty + 16 * i]), nn);
+                    dist = __fsqrt_rn(a != a ? a : (a > 0.f ? a : 0.f));
+                } else {
+                    dist = __fadd_rn(__fsub_rn(xx[ty + 16 * i], __fmul_rn(2.f, acc[i][j])), nn);
+                }
                 if (dist < bestD[i]) {
                     bestD[i] = dist;
                     bestI[i] = n;
@@ -152,6 +170,22 @@ rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook
             rb[o] = __fsub_rn(rb[o], codebook[(long long)chosen[f] * dim + d]);
         }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(VX_RVQ_THREADS)
+rvq_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook, const float* __restrict__ norms,
+                int* __restrict__ codes, int batch, int dim, int numCodes, int frames,
+                long long rBatchStride, int rRowStride, long long codesBatchStride, int updateResidual) {
+    rvq_nearest_impl<false>(residual, codebook, norms, codes, batch, dim, numCodes, frames, rBatchStride, rRowStride,
+                            codesBatchStride, updateResidual);
+}
+
+extern "C" __global__ void __launch_bounds__(VX_RVQ_THREADS)
+vq_cdist_nearest_f32(float* __restrict__ residual, const float* __restrict__ codebook, const float* __restrict__ norms,
+                     int* __restrict__ codes, int batch, int dim, int numCodes, int frames,
+                     long long rBatchStride, int rRowStride, long long codesBatchStride, int updateResidual) {
+    rvq_nearest_impl<true>(residual, codebook, norms, codes, batch, dim, numCodes, frames, rBatchStride, rRowStride,
+                           codesBatchStride, updateResidual);
 }
 
 extern "C" __global__ void rvq_decode_f32(const int* __restrict__ codes, const float* __restrict__ codebooks,

@@ -59,24 +59,45 @@ public final class Codec implements AutoCloseable {
     }
 
     /**
-     * On a CUDA device an EnCodec model moves to the GPU ({@code CudaEncodec}, fp32 parity or tf32 fast
-     * mode per {@link Device#tf32()}), a DistilCodec model runs its nearest-code search there
+     * On a CUDA device an EnCodec or Mimi model moves to the GPU ({@code CudaEncodec}, {@code CudaMimi}; fp32
+     * parity or tf32 fast mode per {@link Device#tf32()}), a DistilCodec model runs its nearest-code search there
      * ({@code CudaDistilSearch}, exact); anything else, or a CUDA failure, stays on the CPU with a device
      * whose {@link Device#reason()} says why.
      */
     private static Codec place(Path source, CodecModel model, Device device) {
-        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec) {
+        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec
+                || model instanceof io.vocodex.backend.cuda.CudaMimi) {
             return new Codec(source, model, device);
         }
         if (model instanceof io.vocodex.codec.distilcodec.DistilCodecModel distil) {
             return placeDistilCodec(source, distil, device);
         }
+        if (model instanceof io.vocodex.codec.mimi.MimiModel mimi) {
+            return placeMimi(source, mimi, device);
+        }
         if (!(model instanceof io.vocodex.codec.encodec.EncodecModel encodec)) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec and "
-                    + "DistilCodec's code search only, not " + model.architecture() + "; using the CPU"));
+            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec, Mimi "
+                    + "and DistilCodec's code search only, not " + model.architecture() + "; using the CPU"));
         }
         try {
             io.vocodex.backend.cuda.CudaEncodec gpu = io.vocodex.backend.cuda.CudaEncodec.create(encodec, device.ordinal(),
+                    device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
+            return new Codec(source, gpu, device);
+        } catch (VocodexException | LinkageError | IllegalStateException e) {
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
+                    + "); using the CPU"));
+        } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
+            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
+        }
+    }
+
+    /**
+     * Mimi on a CUDA device ({@code CudaMimi}: batch encode/decode on the GPU, streaming on the CPU model);
+     * without a usable GPU, or for a layer the device plan does not cover, the CPU with a reason.
+     */
+    private static Codec placeMimi(Path source, io.vocodex.codec.mimi.MimiModel model, Device device) {
+        try {
+            io.vocodex.backend.cuda.CudaMimi gpu = io.vocodex.backend.cuda.CudaMimi.create(model, device.ordinal(),
                     device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
             return new Codec(source, gpu, device);
         } catch (VocodexException | LinkageError | IllegalStateException e) {

@@ -6,7 +6,8 @@ package io.vocodex;
  * otherwise, and {@link #reason()} says why.
  *
  * <p>A {@link Codec} loaded on a CUDA device runs an EnCodec model on the GPU
- * ({@code io.vocodex.backend.cuda.CudaEncodec}: batch encode/decode and the {@link StreamHub}) and a
+ * ({@code io.vocodex.backend.cuda.CudaEncodec}: batch encode/decode and the {@link StreamHub}), a Mimi model's
+ * batch encode/decode on the GPU ({@code CudaMimi}; its streams stay on the CPU) and a
  * DistilCodec model's nearest-code search on the GPU ({@code CudaDistilSearch}; the rest of it stays on
  * the CPU, codes are the CPU's); other architectures, or a device that turns out unusable, fall back to the CPU, and the codec's
  * {@link Codec#device()} then is a CPU device whose {@link #reason()} says why. The CUDA path is

@@ -27,12 +27,17 @@ public final class CudaConvTranspose1d {
         if (nq <= 0 || batch == 0) {
             return;
         }
-        Args a = new Args().buf(x).buf(layer.weight()).buf(layer.bias()).buf(y)
-                .i32(batch).i32(layer.cin()).i32(layer.cout()).i32(layer.kernel()).i32(layer.stride()).i32(layer.groups())
-                .i32(tx).i32(qFrom).i32(nq)
-                .i64(xBatchStride).i32(xRowStride).i64(yBatchStride).i32(yRowStride);
         int coutG = layer.cout() / layer.groups();
-        ctx.launch(Kernel.CONV_TRANSPOSE1D_F32, s, CudaConv1d.ceilDiv(nq, BN), CudaConv1d.ceilDiv(coutG, BM),
-                batch * layer.groups() * layer.stride(), THREADS, a.build());
+        // grid z = clips x groups x stride may not exceed 65535 (Mimi's depthwise upsample: 1024 per clip)
+        int perLaunch = Math.max(1, 65535 / (layer.groups() * layer.stride()));
+        for (int b0 = 0; b0 < batch; b0 += perLaunch) {
+            int nb = Math.min(perLaunch, batch - b0);
+            Args a = new Args().ptr(x.at(b0 * xBatchStride)).buf(layer.weight()).buf(layer.bias()).ptr(y.at(b0 * yBatchStride))
+                    .i32(nb).i32(layer.cin()).i32(layer.cout()).i32(layer.kernel()).i32(layer.stride()).i32(layer.groups())
+                    .i32(tx).i32(qFrom).i32(nq)
+                    .i64(xBatchStride).i32(xRowStride).i64(yBatchStride).i32(yRowStride);
+            ctx.launch(Kernel.CONV_TRANSPOSE1D_F32, s, CudaConv1d.ceilDiv(nq, BN), CudaConv1d.ceilDiv(coutG, BM),
+                    nb * layer.groups() * layer.stride(), THREADS, a.build());
+        }
     }
 }

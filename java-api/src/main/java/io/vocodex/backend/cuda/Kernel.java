@@ -15,6 +15,7 @@ public enum Kernel {
     ADD_F32(KernelModule.ELEMENTWISE, "add_f32"),
     LSTM_STEP_F32(KernelModule.LSTM, "lstm_step_f32"),
     RVQ_NEAREST_F32(KernelModule.RVQ, "rvq_nearest_f32"),
+    VQ_CDIST_NEAREST_F32(KernelModule.RVQ, "vq_cdist_nearest_f32"),
     RVQ_DECODE_F32(KernelModule.RVQ, "rvq_decode_f32"),
     STREAM_WINDOW_F32(KernelModule.STREAM, "stream_window_f32"),
     STREAM_KEEP_F32(KernelModule.STREAM, "stream_keep_f32"),

@@ -86,4 +86,33 @@ class CodecPlacementTest {
             }
         }
     }
+
+    /** Mimi on {@code Device.cuda(0)}: {@link CudaMimi} with the CPU's batch codes when CUDA is usable, else the CPU with a reason. */
+    @Test
+    void mimiGoesToTheGpuOrFallsBack(@TempDir Path tmp) {
+        Path dir = io.vocodex.codec.mimi.MimiRandom.writeModelFolder(MimiTransformerPlanTest.config(6, false, true), 7, tmp.resolve("mimi"));
+        float[] pcm = new float[5000];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < pcm.length; i++) {
+            pcm[i] = (float) (0.1 * r.nextGaussian());
+        }
+        try (Codec cpu = Codec.load(dir, Device.cpu(1)); Codec c = Codec.load(dir, Device.cuda(0))) {
+            System.out.println("[placement] mimi cuda:0 -> " + c.device() + ": " + c.device().reason());
+            if (CudaProbe.probe().available()) {
+                assertInstanceOf(CudaMimi.class, c.model());
+                assertEquals(Device.Kind.CUDA, c.device().kind());
+            } else {
+                assertInstanceOf(io.vocodex.codec.mimi.MimiModel.class, c.model());
+                assertEquals(Device.Kind.CPU, c.device().kind());
+                assertTrue(c.device().reason().startsWith("CUDA requested but not usable"), c.device().reason());
+            }
+            io.vocodex.Audio a = io.vocodex.Audio.of(pcm, c.sampleRate());
+            double kbps = c.bandwidths()[c.bandwidths().length - 1];
+            io.vocodex.Tokens want = cpu.encode(a, kbps);
+            io.vocodex.Tokens got = c.encode(a, kbps);
+            for (int k = 0; k < want.numCodebooks(); k++) {
+                assertArrayEquals(want.codes()[k], got.codes()[k], "codebook " + k);
+            }
+        }
+    }
 }

@@ -182,6 +182,7 @@ class CudaKernelParityTest {
                 {32, 16, 4, 2, 1, 70, 1, 1, 0},     // streaming-style window [m, m + n)
                 {12, 9, 5, 3, 3, 17, 2, 0, 1},      // groups, K not a multiple of stride
                 {6, 70, 2, 3, 1, 5, 2, 0, 1},       // K < stride: a phase with no taps
+                {512, 512, 4, 2, 512, 37, 3, 0, 1}, // Mimi's depthwise upsample (groups = channels)
         };
         for (int[] c : cases) {
             int cin = c[0], cout = c[1], k = c[2], stride = c[3], groups = c[4], tx = c[5], batch = c[6];

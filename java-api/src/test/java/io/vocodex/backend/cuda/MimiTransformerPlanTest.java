@@ -48,8 +48,18 @@ class MimiTransformerPlanTest {
         return MimiConfig.mimi().withOverrides(o);
     }
 
-    static MimiModel model(String name, MimiConfig c, long seed) {
-        return (MimiModel) ModelFolder.load(MimiRandom.writeModelFolder(c, seed, tmp.resolve(name)));
+    static MimiModel model(Path dir, MimiConfig c, long seed) {
+        return (MimiModel) ModelFolder.load(MimiRandom.writeModelFolder(c, seed, dir));
+    }
+
+    /** The golden tiny model (the original's weights) imported into {@code dir}, as {@code MimiGoldenTest} does. */
+    static Path goldenModelFolder(Path golden, Path dir) throws java.io.IOException {
+        java.nio.file.Files.createDirectories(dir);
+        Path hparams = dir.resolveSibling(dir.getFileName() + "-hparams.json");
+        var manifest = new ObjectMapper().readTree(golden.resolve("manifest.json").toFile());
+        java.nio.file.Files.writeString(hparams, manifest.get("config").toString());
+        io.vocodex.codec.mimi.MimiImporter.importModel(golden.resolve("weights.safetensors"), hparams, dir);
+        return dir;
     }
 
     static float[][] random(Random r, int channels, int t) {
@@ -90,7 +100,7 @@ class MimiTransformerPlanTest {
     @Test
     void batchScheduleEqualsMimiTransformerBitForBit() {
         for (boolean projected : new boolean[] {false, true}) {
-            MimiModel m = model("batch" + projected, config(6, projected, !projected), projected ? 11 : 12);
+            MimiModel m = model(tmp.resolve("batch" + projected), config(6, projected, !projected), projected ? 11 : 12);
             for (MimiTransformer tr : new MimiTransformer[] {m.encoderTransformerModule(), m.decoderTransformerModule()}) {
                 HostTransformerKernels k = new HostTransformerKernels(CPU);
                 try (var plan = new MimiTransformerPlan<>(k, tr, false)) {
@@ -118,7 +128,7 @@ class MimiTransformerPlanTest {
 
     @Test
     void onlineSoftmaxScheduleIsCloseToExact() {
-        MimiModel m = model("flash", config(6, false, true), 13);
+        MimiModel m = model(tmp.resolve("flash"), config(6, false, true), 13);
         MimiTransformer tr = m.encoderTransformerModule();
         HostTransformerKernels k = new HostTransformerKernels(CPU);
         try (var plan = new MimiTransformerPlan<>(k, tr, true)) {
@@ -154,7 +164,7 @@ class MimiTransformerPlanTest {
     @Test
     void streamingScheduleEqualsMimiTransformerStreamsBitForBit() {
         for (boolean projected : new boolean[] {false, true}) {
-            MimiModel m = model("stream" + projected, config(6, projected, true), projected ? 21 : 22);
+            MimiModel m = model(tmp.resolve("stream" + projected), config(6, projected, true), projected ? 21 : 22);
             MimiTransformer tr = m.encoderTransformerModule();
             HostTransformerKernels k = new HostTransformerKernels(CPU);
             try (var plan = new MimiTransformerPlan<>(k, tr, false)) {
@@ -204,5 +214,46 @@ class MimiTransformerPlanTest {
                 assertTrue(checked >= 40, "checked " + checked + " stream steps");
             }
         }
+    }
+
+    /** The golden tiny model's transformers (the original's weights, context 8): batch and 2-position steps, bit for bit. */
+    @Test
+    void goldenTinyTransformersMatchBitForBit() throws Exception {
+        Path golden = io.vocodex.testing.Golden.dir("mimi");
+        MimiModel m = (MimiModel) ModelFolder.load(goldenModelFolder(golden, tmp.resolve("golden")));
+        Random r = new Random(17);
+        for (MimiTransformer tr : new MimiTransformer[] {m.encoderTransformerModule(), m.decoderTransformerModule()}) {
+            HostTransformerKernels k = new HostTransformerKernels(CPU);
+            try (var plan = new MimiTransformerPlan<>(k, tr, false)) {
+                int t = 24;
+                float[][] x = random(r, plan.inDim, t);
+                HostTransformerKernels.Buf y = k.allocate((long) plan.outDim * t);
+                try (var ws = plan.newWorkspace(1, t)) {
+                    plan.forward(ws, pack(List.<float[][]>of(x), plan.inDim, t), y, 1, t);
+                }
+                assertSame(tr.forward(CPU, x), clip(y, 0, plan.outDim, t), "golden batch");
+                MimiTransformer.Stream ref = tr.newStream();
+                HostTransformerKernels.Rings rings = plan.newRings(1);
+                try (var ws = plan.newWorkspace(1, 2)) {
+                    for (int step = 0; step < 10; step++) {
+                        float[][] chunk = random(r, plan.inDim, 2);
+                        HostTransformerKernels.Buf out = k.allocate(2L * plan.outDim);
+                        plan.step(ws, pack(List.<float[][]>of(chunk), plan.inDim, 2), out, 1, 2, rings, k.uploadInts(new int[] {0}),
+                                k.uploadInts(new int[] {2 * step}));
+                        assertSame(ref.step(CPU, chunk), clip(out, 0, plan.outDim, 2), "golden step " + step);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Every layer of the Mimi models has a device form ({@link CudaMimi#create} would not refuse them). */
+    @Test
+    void deviceSeanetPlanCoversMimiModels() {
+        CudaMimi.checkPlan(model(tmp.resolve("plan-a"), config(6, false, true), 1));
+        CudaMimi.checkPlan(model(tmp.resolve("plan-b"), config(6, true, false), 2));
+        MimiModel full = model(tmp.resolve("plan-full"), MimiConfig.mimi(), 3); // the published layout (random weights)
+        CudaMimi.checkPlan(full);
+        assertEquals(512, full.upsampleLayer().groups(), "depthwise upsample");
     }
 }
