@@ -58,6 +58,11 @@ public final class CudaBench {
         } catch (RuntimeException e) {
             modelRows.add("model path FAILED: " + e);
         }
+        try {
+            mimiPath(maxBatch, modelRows);
+        } catch (RuntimeException e) {
+            modelRows.add("mimi model path FAILED: " + e);
+        }
         try (CudaContext cuda = new CudaContext(0)) {
             CudaBench b = new CudaBench(cuda);
             System.out.printf(Locale.ROOT, "device: %s (sm_%d, %d SMs), PTX arch %d%n", cuda.deviceName(),
@@ -74,6 +79,71 @@ public final class CudaBench {
         }
         System.out.printf(Locale.ROOT, "%n%-48s %10s %10s %10s %12s%n", "name", "p50 ms", "p99 ms", "streams", "x realtime");
         hubRows.forEach(System.out::println);
+    }
+
+    /**
+     * Mimi's model path ({@link CudaMimi}, the published layout with random weights): batch encode throughput of
+     * 1 s clips (13 frames after padding, all 32 codebooks) in fp32 and tf32, and tf32's code agreement with fp32.
+     * Mimi's GPU StreamHub engine does not exist yet, so there are no tick rows for it.
+     */
+    private static void mimiPath(int maxBatch, List<String> modelRows) {
+        java.nio.file.Path dir;
+        try {
+            dir = java.nio.file.Files.createTempDirectory("vocodex-bench-mimi");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        io.vocodex.codec.mimi.MimiRandom.writeModelFolder(io.vocodex.codec.mimi.MimiConfig.mimi(), 7, dir);
+        io.vocodex.codec.mimi.MimiModel m = (io.vocodex.codec.mimi.MimiModel) io.vocodex.model.ModelFolder.load(dir);
+        int nq = m.maxCodebooks();
+        int sr = m.sampleRate();
+        Random r = new Random(5);
+        float[][] agreeClips = new float[8][sr];
+        for (float[] c : agreeClips) {
+            for (int i = 0; i < sr; i++) {
+                c[i] = (float) (0.1 * r.nextGaussian());
+            }
+        }
+        int[][][] fp32Codes = null;
+        for (Precision p : Precision.values()) {
+            try (CudaMimi g = CudaMimi.create(m, 0, p)) {
+                for (int batch = 1; batch <= Math.min(maxBatch, 64); batch *= 8) {
+                    float[][] clips = new float[batch][sr];
+                    for (float[] c : clips) {
+                        for (int i = 0; i < sr; i++) {
+                            c[i] = (float) (0.1 * r.nextGaussian());
+                        }
+                    }
+                    g.encodeBatch(null, clips, nq); // warm-up (module loads, pool)
+                    int reps = Math.max(2, 16 / batch);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < reps; i++) {
+                        g.encodeBatch(null, clips, nq);
+                    }
+                    double us = (System.nanoTime() - t0) / 1e3 / reps;
+                    modelRows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
+                            "cuda_mimi_encode_" + p.name().toLowerCase(Locale.ROOT) + "_b" + batch + "_1s", us, "-", "-",
+                            batch / (us / 1e6)));
+                }
+                int[][][] codes = g.encodeBatch(null, agreeClips, nq);
+                if (p == Precision.FP32) {
+                    fp32Codes = codes;
+                } else if (fp32Codes != null) {
+                    long same = 0;
+                    long total = 0;
+                    for (int b = 0; b < codes.length; b++) {
+                        for (int k = 0; k < nq; k++) {
+                            for (int t = 0; t < codes[b][k].length; t++) {
+                                same += codes[b][k][t] == fp32Codes[b][k][t] ? 1 : 0;
+                                total++;
+                            }
+                        }
+                    }
+                    modelRows.add(String.format(Locale.ROOT, "mimi tf32 vs fp32 code agreement (8 clips x 1 s, %d codebooks): %.2f%%",
+                            nq, 100.0 * same / total));
+                }
+            }
+        }
     }
 
     /** The real model path: batch encode throughput and StreamHub tick latency on the full 24 kHz EnCodec. */
