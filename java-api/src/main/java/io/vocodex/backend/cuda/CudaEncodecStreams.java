@@ -168,7 +168,14 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
      * per-branch pending outputs) or the walk does not settle.
      */
     static List<Shape> simulate(CudaEncodec m, int frame) {
-        int nConv = m.encoderConvs.size();
+        return simulate(m.encoderOps, m.encoderConvs.size(), frame);
+    }
+
+    /**
+     * {@link #simulate(CudaEncodec, int)} for any encoder plan whose {@code nConv} convs carry stream ids
+     * {@code 0..nConv-1} ({@link CudaMimiStreams} appends Mimi's downsampling conv to its SEANet encoder).
+     */
+    static List<Shape> simulate(List<CudaSeanet.Op> ops, int nConv, int frame) {
         ConvShape[] st = new ConvShape[nConv];
         Arrays.fill(st, new ConvShape(0, false));
         List<Shape> out = new ArrayList<>();
@@ -190,7 +197,7 @@ final class CudaEncodecStreams implements CodecModel.StreamPool {
             index.put(key, out.size());
             out.add(sh);
             int n = frame;
-            for (CudaSeanet.Op op : m.encoderOps) {
+            for (CudaSeanet.Op op : ops) {
                 if (op instanceof CudaSeanet.ConvOp c) {
                     n = convStep(c, st, sh, n);
                 } else if (op instanceof CudaSeanet.ResOp r) {

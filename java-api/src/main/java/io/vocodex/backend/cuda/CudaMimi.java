@@ -26,8 +26,9 @@ import java.util.Map;
  * see docs/cuda.md). {@link Precision#TF32} uses tensor cores for the SEANet convs and the float32
  * online-softmax attention (fast mode; codes agree with fp32 on most frames, not all).
  *
- * <p>Streaming ({@link #openEncoder}/{@link #openDecoder}) runs on the CPU model. Thread-safe: device work
- * is serialised on this object. <b>Status: compiled, never run on a GPU.</b>
+ * <p>One stream ({@link #openEncoder}/{@link #openDecoder}) runs on the CPU model; many encoder streams run
+ * on the device through {@link #openStreamPool} ({@link CudaMimiStreams}, the GPU {@code StreamHub}).
+ * Thread-safe: device work is serialised on this object. <b>Status: compiled, never run on a GPU.</b>
  * <pre>{@code
  * try (Codec codec = Codec.load(Path.of("models/mimi"), Device.cuda(0))) { // CudaMimi when the GPU is usable
  *     Tokens t = codec.encode(audio, 8 * 0.1375);
@@ -341,6 +342,25 @@ public final class CudaMimi implements CodecModel, AutoCloseable {
         return cpu.codebooksFor(bandwidthKbps);
     }
 
+    /**
+     * {@code capacity} encoder streams on the device, stepped one frame of {@code frameSamples} (must be
+     * {@link #hopLength()}) at a time, for {@link io.vocodex.StreamHub}; CUDA graphs unless
+     * {@code -Dvocodex.cuda.graphs=false}. Throws {@link VocodexException} with the reason when it cannot open
+     * (the hub then stays on the CPU and says why).
+     */
+    @Override
+    public StreamPool openStreamPool(int capacity, int nq, int frameSamples) {
+        return openStreamPool(capacity, nq, frameSamples, CudaEncodecStreams.graphsDefault());
+    }
+
+    /** A pool with CUDA graphs forced on or off (tests compare both). */
+    public StreamPool openStreamPool(int capacity, int nq, int frameSamples, boolean graphs) {
+        synchronized (this) {
+            check();
+        }
+        return CudaMimiStreams.open(this, capacity, nq, frameSamples, graphs);
+    }
+
     @Override
     public EncoderStream openEncoder(int nq) {
         return cpu.openEncoder(nq);
@@ -358,7 +378,7 @@ public final class CudaMimi implements CodecModel, AutoCloseable {
         return o;
     }
 
-    private void check() {
+    void check() {
         if (closed) {
             throw new VocodexException("CUDA Mimi is closed");
         }
