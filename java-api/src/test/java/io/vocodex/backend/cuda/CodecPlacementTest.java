@@ -87,7 +87,10 @@ class CodecPlacementTest {
         }
     }
 
-    /** Mimi on {@code Device.cuda(0)}: {@link CudaMimi} with the CPU's batch codes when CUDA is usable, else the CPU with a reason. */
+    /**
+     * Mimi on {@code Device.cuda(0)}: {@link CudaMimi} with the CPU's batch codes and a GPU StreamHub ({@link CudaMimiStreams})
+     * when CUDA is usable, else the CPU (codec and hub) with a reason.
+     */
     @Test
     void mimiGoesToTheGpuOrFallsBack(@TempDir Path tmp) {
         Path dir = io.vocodex.codec.mimi.MimiRandom.writeModelFolder(MimiTransformerPlanTest.config(6, false, true), 7, tmp.resolve("mimi"));
@@ -96,15 +99,18 @@ class CodecPlacementTest {
         for (int i = 0; i < pcm.length; i++) {
             pcm[i] = (float) (0.1 * r.nextGaussian());
         }
-        try (Codec cpu = Codec.load(dir, Device.cpu(1)); Codec c = Codec.load(dir, Device.cuda(0))) {
-            System.out.println("[placement] mimi cuda:0 -> " + c.device() + ": " + c.device().reason());
+        try (Codec cpu = Codec.load(dir, Device.cpu(1)); Codec c = Codec.load(dir, Device.cuda(0));
+             StreamHub hub = new StreamHub(c, c.bandwidths()[0], 4)) {
+            System.out.println("[placement] mimi cuda:0 -> " + c.device() + ": " + c.device().reason() + "; hub: " + hub.backend());
             if (CudaProbe.probe().available()) {
                 assertInstanceOf(CudaMimi.class, c.model());
                 assertEquals(Device.Kind.CUDA, c.device().kind());
+                assertTrue(hub.backend().startsWith("GPU Mimi StreamHub"), hub.backend());
             } else {
                 assertInstanceOf(io.vocodex.codec.mimi.MimiModel.class, c.model());
                 assertEquals(Device.Kind.CPU, c.device().kind());
                 assertTrue(c.device().reason().startsWith("CUDA requested but not usable"), c.device().reason());
+                assertTrue(hub.backend().startsWith("cpu"), hub.backend());
             }
             io.vocodex.Audio a = io.vocodex.Audio.of(pcm, c.sampleRate());
             double kbps = c.bandwidths()[c.bandwidths().length - 1];

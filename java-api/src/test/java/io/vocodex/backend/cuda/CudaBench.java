@@ -29,7 +29,9 @@ import java.util.Random;
  *       then the share of tf32 tokens equal to fp32 tokens on 8 random 1 s clips;</li>
  *   <li>{@code cuda_streamhub_{fp32,tf32}_n{N}}: the GPU {@code StreamHub} with N streams each pushing one
  *       frame per tick, N = 100 .. 20,000: tick latency p50/p99 (ms, wall-clock of {@code tick()} after the
- *       streams reached their steady shape), real-time factor = frame duration / p50.</li>
+ *       streams reached their steady shape), real-time factor = frame duration / p50;</li>
+ *   <li>{@code cuda_mimi_streamhub_{fp32,tf32}_n{N}}: the same for Mimi ({@link CudaMimiStreams}, published layout,
+ *       random weights, 8 codebooks), N = 1, 8, 64, 256 streams, frames of 80 ms.</li>
  * </ul>
  * Usage: {@code java ... io.vocodex.backend.cuda.CudaBench [maxBatch [maxStreams]]}.
  */
@@ -59,7 +61,7 @@ public final class CudaBench {
             modelRows.add("model path FAILED: " + e);
         }
         try {
-            mimiPath(maxBatch, modelRows);
+            mimiPath(maxBatch, maxStreams, modelRows, hubRows);
         } catch (RuntimeException e) {
             modelRows.add("mimi model path FAILED: " + e);
         }
@@ -84,9 +86,10 @@ public final class CudaBench {
     /**
      * Mimi's model path ({@link CudaMimi}, the published layout with random weights): batch encode throughput of
      * 1 s clips (13 frames after padding, all 32 codebooks) in fp32 and tf32, and tf32's code agreement with fp32.
-     * Mimi's GPU StreamHub engine does not exist yet, so there are no tick rows for it.
+     * Then, per precision, the GPU Mimi StreamHub ({@link CudaMimiStreams}) tick latency at N = 1, 8, 64, 256 streams
+     * with 8 codebooks (1.1 kbps), into {@code hubRows}.
      */
-    private static void mimiPath(int maxBatch, List<String> modelRows) {
+    private static void mimiPath(int maxBatch, int maxStreams, List<String> modelRows, List<String> hubRows) {
         java.nio.file.Path dir;
         try {
             dir = java.nio.file.Files.createTempDirectory("vocodex-bench-mimi");
@@ -141,6 +144,14 @@ public final class CudaBench {
                     }
                     modelRows.add(String.format(Locale.ROOT, "mimi tf32 vs fp32 code agreement (8 clips x 1 s, %d codebooks): %.2f%%",
                             nq, 100.0 * same / total));
+                }
+            }
+            try (CudaMimi g = CudaMimi.create(m, 0, p); io.vocodex.Codec codec = io.vocodex.Codec.of(g, io.vocodex.Device.cuda(0))) {
+                for (int n : new int[] {1, 8, 64, 256}) {
+                    if (n > maxStreams) {
+                        break;
+                    }
+                    hubRows.add(hubLatency(codec, n, p, 8 * m.config().kbpsPerCodebook(), "cuda_mimi_streamhub_"));
                 }
             }
         }
@@ -207,23 +218,23 @@ public final class CudaBench {
                     if (n > maxStreams) {
                         break;
                     }
-                    hubRows.add(hubLatency(codec, n, p));
+                    hubRows.add(hubLatency(codec, n, p, 6.0, "cuda_streamhub_"));
                 }
             }
         }
     }
 
-    /** StreamHub.tick() latency with {@code streams} streams each pushed one frame per tick. */
-    private static String hubLatency(io.vocodex.Codec codec, int streams, Precision p) {
+    /** StreamHub.tick() latency with {@code streams} streams each pushed one frame per tick; rows named {@code prefix + precision + _nN}. */
+    private static String hubLatency(io.vocodex.Codec codec, int streams, Precision p, double kbps, String prefix) {
         int hop = codec.hopLength();
         float[] noise = new float[hop * 64];
         Random r = new Random(streams);
         for (int i = 0; i < noise.length; i++) {
             noise[i] = (float) (0.1 * r.nextGaussian());
         }
-        try (io.vocodex.StreamHub hub = new io.vocodex.StreamHub(codec, 6.0, streams)) {
+        try (io.vocodex.StreamHub hub = new io.vocodex.StreamHub(codec, kbps, streams)) {
             if (hub.backend().startsWith("cpu")) {
-                return "cuda_streamhub n" + streams + ": hub is not on the GPU: " + hub.backend();
+                return prefix + "n" + streams + ": hub is not on the GPU: " + hub.backend();
             }
             io.vocodex.StreamHub.StreamSession[] s = new io.vocodex.StreamHub.StreamSession[streams];
             for (int i = 0; i < streams; i++) {
@@ -251,7 +262,7 @@ public final class CudaBench {
             double p99 = ms[(int) Math.ceil(0.99 * ticks) - 1];
             double frameMs = 1000.0 * hop / codec.sampleRate();
             return String.format(Locale.ROOT, "%-48s %10.3f %10.3f %10d %12.1f",
-                    "cuda_streamhub_" + p.name().toLowerCase(Locale.ROOT) + "_n" + streams, p50, p99, streams, frameMs / p50);
+                    prefix + p.name().toLowerCase(Locale.ROOT) + "_n" + streams, p50, p99, streams, frameMs / p50);
         }
     }
 
