@@ -25,7 +25,7 @@ import java.util.List;
  *
  * <p>On the CPU backend a tick steps the ready streams in parallel on the codec's worker threads.
  * When the codec's model offers a batched stream pool ({@link CodecModel#openStreamPool}; the CUDA
- * EnCodec does, keeping every slot's state on the device), the hub uses it: a tick hands all ready
+ * EnCodec and the CUDA Mimi do, keeping every slot's state on the device), the hub uses it: a tick hands all ready
  * streams' frames to ONE pool step (one launch per layer over all of them). {@link #backend()} says
  * which; if the pool cannot be opened the hub falls back to the CPU path and says why.
  * Threading: {@code push}/{@code poll} may be called from any thread; {@code tick} from one
