@@ -1,6 +1,5 @@
 package io.vocodex.backend.cuda;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.codec.CodecModel;
@@ -32,13 +31,10 @@ import java.util.Map;
  *
  * <p><b>Status: compiled, never run on a GPU.</b>
  */
-public final class CudaEncodec implements CodecModel, AutoCloseable {
+public final class CudaEncodec extends CudaCodecModel<EncodecModel> {
     /** Budget for one batch's activations, as a fraction of the free device memory at load. */
     private static final double ACTIVATION_MEMORY_FRACTION = 0.5;
 
-    final EncodecModel cpu;
-    final CudaContext cuda;
-    final Precision precision;
     final CudaSeanet seanet;
     final CudaConv1d conv;
     final CudaRvq rvq;
@@ -53,9 +49,7 @@ public final class CudaEncodec implements CodecModel, AutoCloseable {
 
     /** {@code cuda == null}: the plan only, no device (host-side tests of the plan and the stream schedule). */
     private CudaEncodec(EncodecModel cpu, CudaContext cuda, Precision precision) {
-        this.cpu = cpu;
-        this.cuda = cuda;
-        this.precision = precision;
+        super(cpu, cuda, precision);
         this.seanet = new CudaSeanet(cuda, precision);
         this.conv = seanet.conv;
         ResidualVectorQuantizer q = cpu.quantizer();
@@ -240,78 +234,6 @@ public final class CudaEncodec implements CodecModel, AutoCloseable {
             check();
         }
         return CudaEncodecStreams.open(this, capacity, nq, frameSamples, graphs);
-    }
-
-    /** The CPU model (metadata, streaming, finishing GPU streams). */
-    public EncodecModel cpuModel() {
-        return cpu;
-    }
-
-    public Precision precision() {
-        return precision;
-    }
-
-    /** One line: device and mode. */
-    public String describeDevice() {
-        return "cuda:" + cuda.ordinal() + " " + cuda.deviceName() + " (sm_" + cuda.computeCapability() + "), "
-                + precision.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    @Override
-    public String architecture() {
-        return cpu.architecture();
-    }
-
-    @Override
-    public int sampleRate() {
-        return cpu.sampleRate();
-    }
-
-    @Override
-    public int hopLength() {
-        return cpu.hopLength();
-    }
-
-    @Override
-    public double frameRate() {
-        return cpu.frameRate();
-    }
-
-    @Override
-    public int codebookSize() {
-        return cpu.codebookSize();
-    }
-
-    @Override
-    public int maxCodebooks() {
-        return cpu.maxCodebooks();
-    }
-
-    @Override
-    public double[] bandwidths() {
-        return cpu.bandwidths();
-    }
-
-    @Override
-    public int codebooksFor(double bandwidthKbps) {
-        return cpu.codebooksFor(bandwidthKbps);
-    }
-
-    @Override
-    public EncoderStream openEncoder(int nq) {
-        return cpu.openEncoder(nq);
-    }
-
-    @Override
-    public DecoderStream openDecoder() {
-        return cpu.openDecoder();
-    }
-
-    @Override
-    public ObjectNode describe() {
-        ObjectNode o = cpu.describe();
-        o.put("device", describeDevice());
-        return o;
     }
 
     void check() {

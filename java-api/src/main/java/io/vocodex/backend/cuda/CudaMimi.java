@@ -1,6 +1,5 @@
 package io.vocodex.backend.cuda;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.codec.CodecModel;
@@ -35,13 +34,10 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class CudaMimi implements CodecModel, AutoCloseable {
+public final class CudaMimi extends CudaCodecModel<MimiModel> {
     /** Budget for one batch's activations, as a fraction of the free device memory at load. */
     private static final double ACTIVATION_MEMORY_FRACTION = 0.5;
 
-    final MimiModel cpu;
-    final CudaContext cuda;
-    final Precision precision;
     final CudaSeanet seanet;
     final List<CudaSeanet.Op> encoderOps;
     final List<CudaSeanet.Op> decoderOps;
@@ -55,9 +51,7 @@ public final class CudaMimi implements CodecModel, AutoCloseable {
     private boolean closed;
 
     private CudaMimi(MimiModel cpu, CudaContext cuda, Precision precision) {
-        this.cpu = cpu;
-        this.cuda = cuda;
-        this.precision = precision;
+        super(cpu, cuda, precision);
         this.dimension = cpu.config().seanet().dimension();
         this.seanet = new CudaSeanet(cuda, precision);
         CudaMimiTransformer enc = null;
@@ -287,61 +281,6 @@ public final class CudaMimi implements CodecModel, AutoCloseable {
 
     // ---- CodecModel metadata, streaming on the CPU ---------------------------------------------
 
-    /** The CPU model (metadata, streaming). */
-    public MimiModel cpuModel() {
-        return cpu;
-    }
-
-    public Precision precision() {
-        return precision;
-    }
-
-    /** One line: device and mode. */
-    public String describeDevice() {
-        return "cuda:" + cuda.ordinal() + " " + cuda.deviceName() + " (sm_" + cuda.computeCapability() + "), "
-                + precision.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    @Override
-    public String architecture() {
-        return cpu.architecture();
-    }
-
-    @Override
-    public int sampleRate() {
-        return cpu.sampleRate();
-    }
-
-    @Override
-    public int hopLength() {
-        return cpu.hopLength();
-    }
-
-    @Override
-    public double frameRate() {
-        return cpu.frameRate();
-    }
-
-    @Override
-    public int codebookSize() {
-        return cpu.codebookSize();
-    }
-
-    @Override
-    public int maxCodebooks() {
-        return cpu.maxCodebooks();
-    }
-
-    @Override
-    public double[] bandwidths() {
-        return cpu.bandwidths();
-    }
-
-    @Override
-    public int codebooksFor(double bandwidthKbps) {
-        return cpu.codebooksFor(bandwidthKbps);
-    }
-
     /**
      * {@code capacity} encoder streams on the device, stepped one frame of {@code frameSamples} (must be
      * {@link #hopLength()}) at a time, for {@link io.vocodex.StreamHub}; CUDA graphs unless
@@ -359,23 +298,6 @@ public final class CudaMimi implements CodecModel, AutoCloseable {
             check();
         }
         return CudaMimiStreams.open(this, capacity, nq, frameSamples, graphs);
-    }
-
-    @Override
-    public EncoderStream openEncoder(int nq) {
-        return cpu.openEncoder(nq);
-    }
-
-    @Override
-    public DecoderStream openDecoder() {
-        return cpu.openDecoder();
-    }
-
-    @Override
-    public ObjectNode describe() {
-        ObjectNode o = cpu.describe();
-        o.put("device", describeDevice());
-        return o;
     }
 
     void check() {
