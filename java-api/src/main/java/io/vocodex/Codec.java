@@ -65,63 +65,39 @@ public final class Codec implements AutoCloseable {
      * whose {@link Device#reason()} says why.
      */
     private static Codec place(Path source, CodecModel model, Device device) {
-        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaEncodec
-                || model instanceof io.vocodex.backend.cuda.CudaMimi) {
+        if (device.kind() != Device.Kind.CUDA || model instanceof io.vocodex.backend.cuda.CudaCodecModel) {
             return new Codec(source, model, device);
         }
+        io.vocodex.backend.cuda.Precision precision = device.tf32()
+                ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32;
         if (model instanceof io.vocodex.codec.distilcodec.DistilCodecModel distil) {
-            return placeDistilCodec(source, distil, device);
+            // the nearest-code search (32768 x 3584, almost all of the encoder's arithmetic) on the GPU, the
+            // rest on the CPU; codes are the CPU's
+            return onDevice(source, model, device, () -> distil.withCodeSearch(
+                    io.vocodex.backend.cuda.CudaDistilSearch.open(device.ordinal(), distil)));
         }
         if (model instanceof io.vocodex.codec.mimi.MimiModel mimi) {
-            return placeMimi(source, mimi, device);
+            return onDevice(source, model, device,
+                    () -> io.vocodex.backend.cuda.CudaMimi.create(mimi, device.ordinal(), precision));
         }
-        if (!(model instanceof io.vocodex.codec.encodec.EncodecModel encodec)) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec, Mimi "
-                    + "and DistilCodec's code search only, not " + model.architecture() + "; using the CPU"));
+        if (model instanceof io.vocodex.codec.encodec.EncodecModel encodec) {
+            return onDevice(source, model, device,
+                    () -> io.vocodex.backend.cuda.CudaEncodec.create(encodec, device.ordinal(), precision));
         }
-        try {
-            io.vocodex.backend.cuda.CudaEncodec gpu = io.vocodex.backend.cuda.CudaEncodec.create(encodec, device.ordinal(),
-                    device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
-            return new Codec(source, gpu, device);
-        } catch (VocodexException | LinkageError | IllegalStateException e) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
-                    + "); using the CPU"));
-        } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
-        }
+        return new Codec(source, model, Device.cpuFallback("CUDA requested, but the CUDA backend runs EnCodec, Mimi "
+                + "and DistilCodec's code search only, not " + model.architecture() + "; using the CPU"));
     }
 
-    /**
-     * Mimi on a CUDA device ({@code CudaMimi}: batch encode/decode on the GPU, streaming on the CPU model);
-     * without a usable GPU, or for a layer the device plan does not cover, the CPU with a reason.
-     */
-    private static Codec placeMimi(Path source, io.vocodex.codec.mimi.MimiModel model, Device device) {
+    /** The model {@code onGpu} builds, or, when CUDA is missing or fails, {@code cpuModel} with the reason. */
+    private static Codec onDevice(Path source, CodecModel cpuModel, Device device,
+                                  java.util.function.Supplier<CodecModel> onGpu) {
         try {
-            io.vocodex.backend.cuda.CudaMimi gpu = io.vocodex.backend.cuda.CudaMimi.create(model, device.ordinal(),
-                    device.tf32() ? io.vocodex.backend.cuda.Precision.TF32 : io.vocodex.backend.cuda.Precision.FP32);
-            return new Codec(source, gpu, device);
+            return new Codec(source, onGpu.get(), device);
         } catch (VocodexException | LinkageError | IllegalStateException e) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
+            return new Codec(source, cpuModel, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
                     + "); using the CPU"));
         } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
-        }
-    }
-
-    /**
-     * DistilCodec on a CUDA device: the nearest-code search (32768 x 3584, almost all of the encoder's
-     * arithmetic) runs on the GPU, the rest on the CPU; codes are the CPU's. Without a usable GPU the
-     * whole model stays on the CPU with a fallback device saying why.
-     */
-    private static Codec placeDistilCodec(Path source, io.vocodex.codec.distilcodec.DistilCodecModel model, Device device) {
-        try {
-            io.vocodex.backend.cuda.CudaDistilSearch search = io.vocodex.backend.cuda.CudaDistilSearch.open(device.ordinal(), model);
-            return new Codec(source, model.withCodeSearch(search), device);
-        } catch (VocodexException | LinkageError | IllegalStateException e) {
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but not usable (" + e.getMessage()
-                    + "); using the CPU"));
-        } catch (RuntimeException e) { // e.g. jcuda.CudaException from the driver
-            return new Codec(source, model, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
+            return new Codec(source, cpuModel, Device.cpuFallback("CUDA requested but failed (" + e + "); using the CPU"));
         }
     }
 
