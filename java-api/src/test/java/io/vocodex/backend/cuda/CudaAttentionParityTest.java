@@ -6,10 +6,9 @@ import io.vocodex.backend.cpu.OnlineSoftmaxAttention;
 import io.vocodex.backend.cpu.TransformerOps;
 import io.vocodex.testing.Compare;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -36,23 +35,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Skips with one line when no usable CUDA device is present. Never run on a GPU yet.
  */
 @Tag("cuda")
+@ExtendWith(RequiresGpu.class)
 class CudaAttentionParityTest {
     private static final CpuContext CPU = CpuContext.singleThreaded();
     private static CudaContext cuda;
 
     @BeforeAll
     static void open() {
-        CudaProbe.Result r = CudaProbe.probe();
-        if (r.available()) {
-            cuda = new CudaContext(0);
-        } else {
-            System.out.println("[cuda] CudaAttentionParityTest skipped: " + r.reason());
-        }
-    }
-
-    @BeforeEach
-    void needGpu() {
-        Assumptions.assumeTrue(cuda != null, () -> "no usable CUDA device: " + CudaProbe.probe().reason());
+        cuda = new CudaContext(0);
     }
 
     @AfterAll

@@ -4,10 +4,9 @@ import io.vocodex.backend.cpu.CodebookSearch;
 import io.vocodex.backend.cpu.CodebookSearchCases;
 import io.vocodex.backend.cpu.CpuContext;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -28,22 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * when no usable CUDA device is present.
  */
 @Tag("cuda")
+@ExtendWith(RequiresGpu.class)
 class CudaCodebookSearchTest {
     private static CudaContext cuda;
 
     @BeforeAll
     static void open() {
-        CudaProbe.Result r = CudaProbe.probe();
-        if (r.available()) {
-            cuda = new CudaContext(0);
-        } else {
-            System.out.println("[cuda] CudaCodebookSearchTest skipped: " + r.reason());
-        }
-    }
-
-    @BeforeEach
-    void needGpu() {
-        Assumptions.assumeTrue(cuda != null, () -> "no usable CUDA device: " + CudaProbe.probe().reason());
+        cuda = new CudaContext(0);
     }
 
     @AfterAll

@@ -13,10 +13,8 @@ import io.vocodex.codec.encodec.EncodecRandom;
 import io.vocodex.model.ModelFolder;
 import io.vocodex.testing.Compare;
 import io.vocodex.testing.Golden;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,24 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * token agreement printed (asserted only above a sanity floor). Skips with one line without a GPU.
  */
 @Tag("cuda")
+@ExtendWith(RequiresGpu.class)
 class CudaEncodecTest {
     @TempDir
     static Path tmp;
-    private static boolean gpu;
-
-    @BeforeAll
-    static void probe() {
-        CudaProbe.Result r = CudaProbe.probe();
-        gpu = r.available();
-        if (!gpu) {
-            System.out.println("[cuda] CudaEncodecTest skipped: " + r.reason());
-        }
-    }
-
-    @BeforeEach
-    void needGpu() {
-        Assumptions.assumeTrue(gpu, () -> "no usable CUDA device: " + CudaProbe.probe().reason());
-    }
 
     static Path fixtureFolder(String variant) {
         Path f = Golden.fixture(variant);

@@ -5,10 +5,9 @@ import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.nn.PadMode;
 import io.vocodex.testing.Compare;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -30,23 +29,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Skips with one line when no usable CUDA device is present.
  */
 @Tag("cuda")
+@ExtendWith(RequiresGpu.class)
 class CudaKernelParityTest {
     private static CudaContext cuda;
     private static final CpuContext CPU = CpuContext.singleThreaded();
 
     @BeforeAll
     static void open() {
-        CudaProbe.Result r = CudaProbe.probe();
-        if (r.available()) {
-            cuda = new CudaContext(0);
-        } else {
-            System.out.println("[cuda] CudaKernelParityTest skipped: " + r.reason());
-        }
-    }
-
-    @BeforeEach
-    void needGpu() {
-        Assumptions.assumeTrue(cuda != null, () -> "no usable CUDA device: " + CudaProbe.probe().reason());
+        cuda = new CudaContext(0);
     }
 
     @AfterAll

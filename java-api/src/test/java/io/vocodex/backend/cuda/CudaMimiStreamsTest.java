@@ -9,10 +9,8 @@ import io.vocodex.codec.CodecModel;
 import io.vocodex.codec.mimi.MimiConfig;
 import io.vocodex.codec.mimi.MimiModel;
 import io.vocodex.model.ModelFolder;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,25 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against solo CPU streams. Skips with one line without a GPU. <b>Never run on a GPU yet.</b>
  */
 @Tag("cuda")
+@ExtendWith(RequiresGpu.class)
 class CudaMimiStreamsTest {
     @TempDir
     static Path tmp;
-    private static boolean gpu;
     private static final CpuContext CPU = CpuContext.singleThreaded();
-
-    @BeforeAll
-    static void probe() {
-        CudaProbe.Result r = CudaProbe.probe();
-        gpu = r.available();
-        if (!gpu) {
-            System.out.println("[cuda] CudaMimiStreamsTest skipped: " + r.reason());
-        }
-    }
-
-    @BeforeEach
-    void needGpu() {
-        Assumptions.assumeTrue(gpu, () -> "no usable CUDA device: " + CudaProbe.probe().reason());
-    }
 
     private static int[][] all(List<Tokens> parts, int nq) {
         List<int[][]> codes = new ArrayList<>();
