@@ -4,7 +4,13 @@ package io.vocodex.backend.cpu;
  * Element-wise and per-frame kernels for ConvNeXt / HiFi-GAN style models, over channel-major
  * activations {@code float[C][T]}. Each output element depends only on its own frame (layer norm)
  * or its own input element (activations) and is computed in float64 with one final rounding to
- * float32, so results never depend on the sequence length, the batch or the thread count.
+ * float32, so results never depend on the sequence length, the batch or the thread count. The
+ * {@link CpuContext} overloads split the same per-element work across the context's threads.
+ *
+ * <pre>{@code
+ * NnOps.geluInPlace(ctx, hidden);                        // (4C, T), in place
+ * float[][] y = NnOps.layerNormChannels(ctx, x, w, b, 1e-6);
+ * }</pre>
  */
 public final class NnOps {
     private NnOps() {
@@ -17,35 +23,73 @@ public final class NnOps {
      * in channel order (two passes).
      */
     public static float[][] layerNormChannels(float[][] x, float[] weight, float[] bias, double eps) {
+        return layerNormChannels(SERIAL, x, weight, bias, eps);
+    }
+
+    /** {@link #layerNormChannels(float[][], float[], float[], double)} with blocks of frames on {@code ctx}'s threads. */
+    public static float[][] layerNormChannels(CpuContext ctx, float[][] x, float[] weight, float[] bias, double eps) {
         int c = x.length;
         int t = c == 0 ? 0 : x[0].length;
         float[][] y = new float[c][t];
-        for (int j = 0; j < t; j++) {
-            double sum = 0;
-            for (int i = 0; i < c; i++) {
-                sum += x[i][j];
-            }
-            double mean = sum / c;
-            double ss = 0;
-            for (int i = 0; i < c; i++) {
-                double d = x[i][j] - mean;
-                ss += d * d;
-            }
-            double inv = 1.0 / Math.sqrt(ss / c + eps);
-            for (int i = 0; i < c; i++) {
-                y[i][j] = (float) ((x[i][j] - mean) * inv * weight[i] + bias[i]);
+        int blocks = (t + FRAME_BLOCK - 1) / FRAME_BLOCK;
+        ctx.parallelFor(blocks, (long) FRAME_BLOCK * c * 8, b -> layerNormFrames(x, y, weight, bias, eps, b * FRAME_BLOCK,
+                Math.min(t, (b + 1) * FRAME_BLOCK)));
+        return y;
+    }
+
+    /**
+     * Frames {@code [from, to)}: per frame the same float64 sums in channel order as a frame-by-frame
+     * loop, but walked channel by channel so that every row is read contiguously.
+     */
+    private static void layerNormFrames(float[][] x, float[][] y, float[] weight, float[] bias, double eps, int from, int to) {
+        int c = x.length;
+        int n = to - from;
+        double[] mean = new double[n];
+        double[] ss = new double[n];
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            for (int j = 0; j < n; j++) {
+                mean[j] += row[from + j];
             }
         }
-        return y;
+        for (int j = 0; j < n; j++) {
+            mean[j] = mean[j] / c;
+        }
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            for (int j = 0; j < n; j++) {
+                double d = row[from + j] - mean[j];
+                ss[j] += d * d;
+            }
+        }
+        double[] inv = ss; // 1 / sqrt(var + eps), in place
+        for (int j = 0; j < n; j++) {
+            inv[j] = 1.0 / Math.sqrt(ss[j] / c + eps);
+        }
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            float[] out = y[i];
+            double w = weight[i];
+            double b = bias[i];
+            for (int j = 0; j < n; j++) {
+                out[from + j] = (float) ((row[from + j] - mean[j]) * inv[j] * w + b);
+            }
+        }
     }
 
     /** Exact (erf) GELU in place: {@code x/2 * (1 + erf(x / sqrt 2))}, PyTorch's default {@code nn.GELU()}. */
     public static void geluInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
+        geluInPlace(SERIAL, x);
+    }
+
+    /** {@link #geluInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void geluInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 100, (c, from, to) -> {
+            float[] row = x[c];
+            for (int i = from; i < to; i++) {
                 row[i] = gelu(row[i]);
             }
-        }
+        });
     }
 
     public static float gelu(float v) {
@@ -55,11 +99,17 @@ public final class NnOps {
 
     /** SiLU in place: {@code x * sigmoid(x)}. */
     public static void siluInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
+        siluInPlace(SERIAL, x);
+    }
+
+    /** {@link #siluInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void siluInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            for (int i = from; i < to; i++) {
                 row[i] = silu(row[i]);
             }
-        }
+        });
     }
 
     public static float silu(float v) {
@@ -69,18 +119,71 @@ public final class NnOps {
 
     /** A copy of {@code x} with SiLU applied. */
     public static float[][] silu(float[][] x) {
-        float[][] y = CpuOps.copy(x);
-        siluInPlace(y);
+        return silu(SERIAL, x);
+    }
+
+    /** {@link #silu(float[][])} on {@code ctx}'s threads. */
+    public static float[][] silu(CpuContext ctx, float[][] x) {
+        float[][] y = new float[x.length][];
+        for (int c = 0; c < x.length; c++) {
+            y[c] = new float[x[c].length];
+        }
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            float[] out = y[c];
+            for (int i = from; i < to; i++) {
+                out[i] = silu(row[i]);
+            }
+        });
         return y;
     }
 
     /** tanh in place. */
     public static void tanhInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
+        tanhInPlace(SERIAL, x);
+    }
+
+    /** {@link #tanhInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void tanhInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            for (int i = from; i < to; i++) {
                 row[i] = (float) Math.tanh(row[i]);
             }
+        });
+    }
+
+    /** Frames per layer-norm task. */
+    private static final int FRAME_BLOCK = 64;
+    /** Elements per element-wise task. */
+    private static final int SPAN = 4096;
+    /** The overloads without a context run here (no pool: the calling thread). */
+    private static final CpuContext SERIAL = CpuContext.singleThreaded();
+
+    /** What an element-wise op does to elements {@code [from, to)} of row {@code c}. */
+    @FunctionalInterface
+    private interface Span {
+        void apply(int c, int from, int to);
+    }
+
+    /** {@code op} over every row of {@code x} in spans of at most {@link #SPAN} elements, spread over {@code ctx}'s threads. */
+    private static void forEachSpan(CpuContext ctx, float[][] x, long costPerElement, Span op) {
+        int[] firstSpan = new int[x.length + 1];
+        for (int c = 0; c < x.length; c++) {
+            firstSpan[c + 1] = firstSpan[c] + (x[c].length + SPAN - 1) / SPAN;
         }
+        int spans = firstSpan[x.length];
+        ctx.parallelFor(spans, SPAN * costPerElement, s -> {
+            int c = java.util.Arrays.binarySearch(firstSpan, s);
+            if (c < 0) {
+                c = -c - 2;
+            }
+            while (firstSpan[c + 1] == firstSpan[c]) { // skip empty rows sharing this start
+                c++;
+            }
+            int from = (s - firstSpan[c]) * SPAN;
+            op.apply(c, from, Math.min(x[c].length, from + SPAN));
+        });
     }
 
     /**

@@ -304,16 +304,16 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
 
     /** ConvNeXtEncoder output {@code (dims[-1], frames)} for a log-mel. */
     public float[][] encodeMel(CpuContext ctx, float[][] mel) {
-        float[][] x = stemNorm.forward(stem.forward(ctx, mel));
+        float[][] x = stemNorm.forward(ctx, stem.forward(ctx, mel));
         for (int i = 0; i < stages.length; i++) {
             if (i > 0) {
-                x = midConvs[i].forward(ctx, midNorms[i].forward(x));
+                x = midConvs[i].forward(ctx, midNorms[i].forward(ctx, x));
             }
             for (DistilLayers.ConvNeXtBlock b : stages[i]) {
                 x = b.forward(ctx, x);
             }
         }
-        return encoderNorm.forward(x);
+        return encoderNorm.forward(ctx, x);
     }
 
     /** The quantizer's downsample path: the latent that is projected and quantized {@code (dim, frames')}. */
@@ -413,13 +413,13 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     public float[] generate(CpuContext ctx, float[][] features) {
         float[][] x = convPre.forward(ctx, features);
         for (int i = 0; i < ups.length; i++) {
-            NnOps.siluInPlace(x);
+            NnOps.siluInPlace(ctx, x);
             x = ups[i].forward(ctx, x);
             x = resblocks[i].forward(ctx, x);
         }
-        NnOps.siluInPlace(x);
+        NnOps.siluInPlace(ctx, x);
         x = convPost.forward(ctx, x);
-        NnOps.tanhInPlace(x);
+        NnOps.tanhInPlace(ctx, x);
         return x[0];
     }
 

@@ -111,4 +111,55 @@ class MelNnOpsTest {
         }
         assertThrows(VocodexException.class, () -> MelOps.logMel(CpuContext.singleThreaded(), new float[384], nFft, hop, nFft, win, fb));
     }
+
+    /**
+     * The context overloads do the serial ops' per-element arithmetic, only split across threads: bit
+     * for bit equal for 1-3 threads, with rows longer than a span, an empty row and a single frame.
+     */
+    @Test
+    void threadedOverloadsEqualTheSerialOps() {
+        Random r = new Random(21);
+        for (int[] shape : new int[][] {{3, 9000}, {70, 130}, {5, 1}, {2, 0}}) {
+            float[][] x = new float[shape[0]][shape[1]];
+            for (float[] row : x) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (r.nextGaussian() * 3);
+                }
+            }
+            float[] w = new float[shape[0]];
+            float[] b = new float[shape[0]];
+            for (int c = 0; c < w.length; c++) {
+                w[c] = (float) r.nextGaussian();
+                b[c] = (float) r.nextGaussian();
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                try (CpuContext ctx = new CpuContext(threads)) {
+                    String at = shape[0] + "x" + shape[1] + ", " + threads + " thread(s)";
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(NnOps.layerNormChannels(x, w, b, 1e-6),
+                            NnOps.layerNormChannels(ctx, x, w, b, 1e-6), "layer norm " + at);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(NnOps.silu(x), NnOps.silu(ctx, x), "silu " + at);
+                    float[][] serial = CpuOps.copy(x); // the plain element loops
+                    float[][] threaded = CpuOps.copy(x);
+                    for (float[] row : serial) {
+                        for (int i = 0; i < row.length; i++) {
+                            row[i] = NnOps.gelu(row[i]);
+                        }
+                    }
+                    NnOps.geluInPlace(ctx, threaded);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(serial, threaded, "gelu " + at);
+                    for (float[] row : serial) {
+                        for (int i = 0; i < row.length; i++) {
+                            row[i] = (float) Math.tanh(NnOps.silu(row[i]));
+                        }
+                    }
+                    NnOps.siluInPlace(ctx, threaded);
+                    NnOps.tanhInPlace(ctx, threaded);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(serial, threaded, "silu, tanh " + at);
+                    if (shape[1] > 0) { // the ops did something
+                        org.junit.jupiter.api.Assertions.assertNotEquals(x[0][0], threaded[0][0]);
+                    }
+                }
+            }
+        }
+    }
 }
