@@ -162,4 +162,38 @@ class MelNnOpsTest {
             }
         }
     }
+
+    /**
+     * The lane-parallel GELU equals {@link NnOps#gelu(float)} bit for bit: every span length 1..40 (partial
+     * lane blocks), inputs from 1e-3 to 10 in scale, and in the blocks the values that end the series early
+     * or never (0, -0, subnormals), that leave it ({@code |x| / sqrt 2} at and around 6, infinities, NaN)
+     * and very negative ones where 1 + erf cancels.
+     */
+    @Test
+    void laneParallelGeluEqualsTheScalarGelu() {
+        Random r = new Random(22);
+        float[] specials = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-20f, 8.485281f, -8.485281f,
+            Math.nextDown(8.485281f), Math.nextUp(-8.485281f), 8.49f, -8.48f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.NaN, -5f, -7.5f, -8.4f, 3f, 0.5f};
+        int checked = 0;
+        for (double scale : new double[] {1e-3, 0.3, 1, 3, 10}) {
+            for (int len = 1; len <= 40; len++) {
+                float[] row = new float[len + 3];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = r.nextInt(5) == 0 ? specials[r.nextInt(specials.length)] : (float) (r.nextGaussian() * scale);
+                }
+                float[] want = row.clone();
+                for (int i = 2; i < 2 + len; i++) {
+                    want[i] = NnOps.gelu(want[i]);
+                }
+                NnOps.geluSpan(row, 2, 2 + len);
+                for (int i = 0; i < row.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(row[i]),
+                            "scale " + scale + ", span " + len + ", element " + i + " (x = " + (i >= 2 && i < 2 + len ? "gelu input" : "outside") + ")");
+                    checked++;
+                }
+            }
+        }
+        assertEquals(5 * (40 * 41 / 2 + 3 * 40), checked);
+    }
 }
