@@ -252,7 +252,7 @@ public final class CodebookSearch {
             int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
         int dim = book.dim;
         int slots = (n + FRAMES_PER_PASS - 1) / FRAMES_PER_PASS * FRAMES_PER_PASS;
-        // (frame, code) accumulators; slots past n are scratch for the last pass (they read frame `from`)
+        // (frame, code) accumulators; slots past n are scratch for the last pass (they reread the last frame)
         float[][] acc = new float[slots][TILE_CODES];
         float[][] in = new float[slots][];
         for (int s = 0; s < slots; s++) {
@@ -298,8 +298,8 @@ public final class CodebookSearch {
      * {@code [d0, d1)}, every {@code c < width}, three frames sharing each codebook load. Two
      * dimensions per pass over the codes halve the accumulator traffic. The loop over {@code c} is the
      * vectorised one: every array in it is indexed by {@code c} alone, which C2 needs to vectorise
-     * it, and its body is small enough for C2 to unroll it to a full AVX-512 vector (a fourth frame or
-     * a third dimension made it fall back to scalar code on JDK 17).
+     * it, and its body is small enough for C2 to unroll it to a full AVX-512 vector (with a third
+     * dimension it fell back to scalar code on JDK 17; three frames measured faster than four).
      */
     private static void accumulate3(float[][] rows, int rowBase, int width, int d0, int d1,
             float[] x0, float[] x1, float[] x2, float[] a0, float[] a1, float[] a2) {
