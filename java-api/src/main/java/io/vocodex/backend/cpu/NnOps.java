@@ -4,7 +4,13 @@ package io.vocodex.backend.cpu;
  * Element-wise and per-frame kernels for ConvNeXt / HiFi-GAN style models, over channel-major
  * activations {@code float[C][T]}. Each output element depends only on its own frame (layer norm)
  * or its own input element (activations) and is computed in float64 with one final rounding to
- * float32, so results never depend on the sequence length, the batch or the thread count.
+ * float32, so results never depend on the sequence length, the batch or the thread count. The
+ * {@link CpuContext} overloads split the same per-element work across the context's threads.
+ *
+ * <pre>{@code
+ * NnOps.geluInPlace(ctx, hidden);                        // (4C, T), in place
+ * float[][] y = NnOps.layerNormChannels(ctx, x, w, b, 1e-6);
+ * }</pre>
  */
 public final class NnOps {
     private NnOps() {
@@ -17,33 +23,127 @@ public final class NnOps {
      * in channel order (two passes).
      */
     public static float[][] layerNormChannels(float[][] x, float[] weight, float[] bias, double eps) {
+        return layerNormChannels(SERIAL, x, weight, bias, eps);
+    }
+
+    /** {@link #layerNormChannels(float[][], float[], float[], double)} with blocks of frames on {@code ctx}'s threads. */
+    public static float[][] layerNormChannels(CpuContext ctx, float[][] x, float[] weight, float[] bias, double eps) {
         int c = x.length;
         int t = c == 0 ? 0 : x[0].length;
         float[][] y = new float[c][t];
-        for (int j = 0; j < t; j++) {
-            double sum = 0;
-            for (int i = 0; i < c; i++) {
-                sum += x[i][j];
-            }
-            double mean = sum / c;
-            double ss = 0;
-            for (int i = 0; i < c; i++) {
-                double d = x[i][j] - mean;
-                ss += d * d;
-            }
-            double inv = 1.0 / Math.sqrt(ss / c + eps);
-            for (int i = 0; i < c; i++) {
-                y[i][j] = (float) ((x[i][j] - mean) * inv * weight[i] + bias[i]);
+        int blocks = (t + FRAME_BLOCK - 1) / FRAME_BLOCK;
+        ctx.parallelFor(blocks, (long) FRAME_BLOCK * c * 8, b -> layerNormFrames(x, y, weight, bias, eps, b * FRAME_BLOCK,
+                Math.min(t, (b + 1) * FRAME_BLOCK)));
+        return y;
+    }
+
+    /**
+     * Frames {@code [from, to)}: per frame the same float64 sums in channel order as a frame-by-frame
+     * loop, but walked channel by channel so that every row is read contiguously.
+     */
+    private static void layerNormFrames(float[][] x, float[][] y, float[] weight, float[] bias, double eps, int from, int to) {
+        int c = x.length;
+        int n = to - from;
+        double[] mean = new double[n];
+        double[] ss = new double[n];
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            for (int j = 0; j < n; j++) {
+                mean[j] += row[from + j];
             }
         }
-        return y;
+        for (int j = 0; j < n; j++) {
+            mean[j] = mean[j] / c;
+        }
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            for (int j = 0; j < n; j++) {
+                double d = row[from + j] - mean[j];
+                ss[j] += d * d;
+            }
+        }
+        double[] inv = ss; // 1 / sqrt(var + eps), in place
+        for (int j = 0; j < n; j++) {
+            inv[j] = 1.0 / Math.sqrt(ss[j] / c + eps);
+        }
+        for (int i = 0; i < c; i++) {
+            float[] row = x[i];
+            float[] out = y[i];
+            double w = weight[i];
+            double b = bias[i];
+            for (int j = 0; j < n; j++) {
+                out[from + j] = (float) ((row[from + j] - mean[j]) * inv[j] * w + b);
+            }
+        }
     }
 
     /** Exact (erf) GELU in place: {@code x/2 * (1 + erf(x / sqrt 2))}, PyTorch's default {@code nn.GELU()}. */
     public static void geluInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
-                row[i] = gelu(row[i]);
+        geluInPlace(SERIAL, x);
+    }
+
+    /** {@link #geluInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void geluInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 100, (c, from, to) -> geluSpan(x[c], from, to));
+    }
+
+    /** Elements whose {@link #erf} series {@link #geluSpan} runs side by side. */
+    private static final int GELU_LANES = 16;
+
+    /**
+     * {@link #gelu(float)} of {@code row[from, to)} in place, bit for bit, with the {@link #erf} series of
+     * {@link #GELU_LANES} elements run side by side so that the JIT vectorises its divisions. A lane
+     * keeps iterating (at most to erf's 199 steps) until every lane of its block has met the series'
+     * stopping test, looked at every 4 steps, which leaves
+     * its sum unchanged: the stop happens only once the terms decrease (before that a term is at least
+     * {@code sum / (n + 1)}), and from then on every term is below {@code 1e-17 sum}, under half an ulp
+     * of the sum, so adding it rounds back to the same sum (a lane whose term reached zero is done for
+     * the same reason: zeros from then on). Blocks with a non-finite value or
+     * {@code |x| / sqrt 2 >= 6} take the scalar path.
+     */
+    static void geluSpan(float[] row, int from, int to) {
+        double[] x2 = new double[GELU_LANES];
+        double[] term = new double[GELU_LANES];
+        double[] sum = new double[GELU_LANES];
+        for (int s = from; s < to; s += GELU_LANES) {
+            int m = Math.min(GELU_LANES, to - s);
+            boolean scalar = false;
+            for (int e = 0; e < GELU_LANES; e++) {
+                double ax = e < m ? Math.abs(row[s + e] * 0.7071067811865476) : 0; // erf's |argument|, as gelu forms it
+                scalar |= !(ax < 6);
+                x2[e] = ax * ax;
+                term[e] = ax;
+                sum[e] = ax;
+            }
+            if (scalar) {
+                for (int e = 0; e < m; e++) {
+                    row[s + e] = gelu(row[s + e]);
+                }
+                continue;
+            }
+            for (int n = 1; n < 200; ) { // erf's loop (n < 200), every lane one step at a time, tested every 4 steps
+                for (int end = Math.min(200, n + 4); n < end; n++) {
+                    double den = 2 * n + 1;
+                    for (int e = 0; e < GELU_LANES; e++) {
+                        double t = term[e] * (2 * x2[e] / den);
+                        term[e] = t;
+                        sum[e] = sum[e] + t;
+                    }
+                }
+                boolean allStopped = true;
+                for (int e = 0; e < m; e++) {
+                    allStopped &= term[e] < sum[e] * 1e-17 || term[e] == 0; // a zero term: every later one is zero too
+                }
+                if (allStopped) {
+                    break;
+                }
+            }
+            for (int e = 0; e < m; e++) { // the rest of erf and gelu, as there
+                double x = row[s + e];
+                double r = 2 / Math.sqrt(Math.PI) * Math.exp(-x2[e]) * sum[e];
+                r = Math.min(r, 1.0);
+                double erf = x * 0.7071067811865476 < 0 ? -r : r;
+                row[s + e] = (float) (0.5 * x * (1.0 + erf));
             }
         }
     }
@@ -55,11 +155,17 @@ public final class NnOps {
 
     /** SiLU in place: {@code x * sigmoid(x)}. */
     public static void siluInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
+        siluInPlace(SERIAL, x);
+    }
+
+    /** {@link #siluInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void siluInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            for (int i = from; i < to; i++) {
                 row[i] = silu(row[i]);
             }
-        }
+        });
     }
 
     public static float silu(float v) {
@@ -69,18 +175,71 @@ public final class NnOps {
 
     /** A copy of {@code x} with SiLU applied. */
     public static float[][] silu(float[][] x) {
-        float[][] y = CpuOps.copy(x);
-        siluInPlace(y);
+        return silu(SERIAL, x);
+    }
+
+    /** {@link #silu(float[][])} on {@code ctx}'s threads. */
+    public static float[][] silu(CpuContext ctx, float[][] x) {
+        float[][] y = new float[x.length][];
+        for (int c = 0; c < x.length; c++) {
+            y[c] = new float[x[c].length];
+        }
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            float[] out = y[c];
+            for (int i = from; i < to; i++) {
+                out[i] = silu(row[i]);
+            }
+        });
         return y;
     }
 
     /** tanh in place. */
     public static void tanhInPlace(float[][] x) {
-        for (float[] row : x) {
-            for (int i = 0; i < row.length; i++) {
+        tanhInPlace(SERIAL, x);
+    }
+
+    /** {@link #tanhInPlace(float[][])} on {@code ctx}'s threads. */
+    public static void tanhInPlace(CpuContext ctx, float[][] x) {
+        forEachSpan(ctx, x, 30, (c, from, to) -> {
+            float[] row = x[c];
+            for (int i = from; i < to; i++) {
                 row[i] = (float) Math.tanh(row[i]);
             }
+        });
+    }
+
+    /** Frames per layer-norm task. */
+    private static final int FRAME_BLOCK = 64;
+    /** Elements per element-wise task. */
+    private static final int SPAN = 4096;
+    /** The overloads without a context run here (no pool: the calling thread). */
+    private static final CpuContext SERIAL = CpuContext.singleThreaded();
+
+    /** What an element-wise op does to elements {@code [from, to)} of row {@code c}. */
+    @FunctionalInterface
+    private interface Span {
+        void apply(int c, int from, int to);
+    }
+
+    /** {@code op} over every row of {@code x} in spans of at most {@link #SPAN} elements, spread over {@code ctx}'s threads. */
+    private static void forEachSpan(CpuContext ctx, float[][] x, long costPerElement, Span op) {
+        int[] firstSpan = new int[x.length + 1];
+        for (int c = 0; c < x.length; c++) {
+            firstSpan[c + 1] = firstSpan[c] + (x[c].length + SPAN - 1) / SPAN;
         }
+        int spans = firstSpan[x.length];
+        ctx.parallelFor(spans, SPAN * costPerElement, s -> {
+            int c = java.util.Arrays.binarySearch(firstSpan, s);
+            if (c < 0) {
+                c = -c - 2;
+            }
+            while (firstSpan[c + 1] == firstSpan[c]) { // skip empty rows sharing this start
+                c++;
+            }
+            int from = (s - firstSpan[c]) * SPAN;
+            op.apply(c, from, Math.min(x[c].length, from + SPAN));
+        });
     }
 
     /**

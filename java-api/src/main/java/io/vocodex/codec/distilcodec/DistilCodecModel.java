@@ -75,8 +75,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     private final float[][] projectInB;
     private final float[][] projectOut;  // [g] (dim/G, codebook_dim) or null
     private final float[][] projectOutB;
-    private final float[][][] codebooks; // [g][r] (codebook_size, codebook_dim)
-    private final float[][][] codeNorms; // [g][r]
+    private final CodebookSearch.TiledCodebook[][] codebooks; // [g][r] (codebook_size, codebook_dim), packed for the search
     // generator
     private final DistilLayers.Conv convPre;
     private final DistilLayers.ConvT[] ups;
@@ -137,8 +136,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         projectInB = new float[groups][];
         projectOut = new float[groups][];
         projectOutB = new float[groups][];
-        codebooks = new float[groups][c.nCodebooks()][];
-        codeNorms = new float[groups][c.nCodebooks()][];
+        codebooks = new CodebookSearch.TiledCodebook[groups][c.nCodebooks()];
         for (int g = 0; g < groups; g++) {
             Weights r = q.prefix("grvq.rvqs." + g);
             if (projected) {
@@ -149,8 +147,8 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
             }
             for (int l = 0; l < c.nCodebooks(); l++) {
                 Weights cb = r.prefix("layers." + l + "._codebook");
-                codebooks[g][l] = cb.floats("embed", 1, c.codebookSize(), cd);
-                codeNorms[g][l] = CodebookSearch.codeNorms(codebooks[g][l], c.codebookSize(), cd);
+                // only the tiled copy is kept: one codebook's worth of memory (470 MB at full size)
+                codebooks[g][l] = CodebookSearch.pack(cb.floats("embed", 1, c.codebookSize(), cd), c.codebookSize(), cd);
                 for (String stat : new String[] {"initted", "cluster_size", "embed_avg"}) {
                     cb.markUsed(stat); // EMA training buffers
                 }
@@ -208,7 +206,6 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         this.projectOut = m.projectOut;
         this.projectOutB = m.projectOutB;
         this.codebooks = m.codebooks;
-        this.codeNorms = m.codeNorms;
         this.convPre = m.convPre;
         this.ups = m.ups;
         this.resblocks = m.resblocks;
@@ -233,14 +230,23 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         return codeSearch.where();
     }
 
-    /** Codebook {@code layer} of group {@code group}, {@code (codebook_size, codebook_dim)} row-major; read-only, shared. */
+    /**
+     * Codebook {@code layer} of group {@code group}, {@code (codebook_size, codebook_dim)} row-major: a
+     * new array unpacked from the model's tiled copy ({@link #tiledCodebook}), e.g. for an upload to a
+     * device (470 MB at full size, so fetch it once).
+     */
     public float[] codebook(int group, int layer) {
+        return codebooks[group][layer].toRowMajor();
+    }
+
+    /** Codebook {@code layer} of group {@code group} as the CPU search holds it; read-only, shared. */
+    public CodebookSearch.TiledCodebook tiledCodebook(int group, int layer) {
         return codebooks[group][layer];
     }
 
     /** {@link CodebookSearch#codeNorms} of {@link #codebook}; read-only, shared. */
     public float[] codeNorms(int group, int layer) {
-        return codeNorms[group][layer];
+        return codebooks[group][layer].norms();
     }
 
     /** Releases the code search's device memory (nothing for the CPU search). */
@@ -263,8 +269,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 System.arraycopy(c, 0, all, at, c.length);
                 at += c.length;
             }
-            int[] codes = CodebookSearch.nearest(ctx, all, codebooks[group][layer], codeNorms[group][layer],
-                    config.codebookSize(), config.codebookDim());
+            int[] codes = CodebookSearch.nearest(ctx, all, codebooks[group][layer]);
             int[][] out = new int[clips.length][];
             at = 0;
             for (int i = 0; i < clips.length; i++) {
@@ -299,16 +304,16 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
 
     /** ConvNeXtEncoder output {@code (dims[-1], frames)} for a log-mel. */
     public float[][] encodeMel(CpuContext ctx, float[][] mel) {
-        float[][] x = stemNorm.forward(stem.forward(ctx, mel));
+        float[][] x = stemNorm.forward(ctx, stem.forward(ctx, mel));
         for (int i = 0; i < stages.length; i++) {
             if (i > 0) {
-                x = midConvs[i].forward(ctx, midNorms[i].forward(x));
+                x = midConvs[i].forward(ctx, midNorms[i].forward(ctx, x));
             }
             for (DistilLayers.ConvNeXtBlock b : stages[i]) {
                 x = b.forward(ctx, x);
             }
         }
-        return encoderNorm.forward(x);
+        return encoderNorm.forward(ctx, x);
     }
 
     /** The quantizer's downsample path: the latent that is projected and quantized {@code (dim, frames')}. */
@@ -355,12 +360,14 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                     codes[i][g * res + r] = idx[i];
                 }
                 if (r + 1 < res) {
-                    float[] cb = codebooks[g][r];
+                    CodebookSearch.TiledCodebook cb = codebooks[g][r];
+                    float[] code = new float[cd];
                     for (int i = 0; i < clips; i++) {
                         for (int t = 0; t < idx[i].length; t++) {
                             float[] v = residual[i][t];
+                            cb.copyCode(idx[i][t], code);
                             for (int d = 0; d < cd; d++) {
-                                v[d] = v[d] - cb[idx[i][t] * cd + d];
+                                v[d] = v[d] - code[d];
                             }
                         }
                     }
@@ -381,13 +388,14 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         float[][] z = new float[config.quantizerInputDim()][];
         for (int g = 0; g < groups; g++) {
             float[][] sum = new float[cd][frames];
+            float[] code = new float[cd];
             for (int r = 0; r < res; r++) {
-                float[] cb = codebooks[g][r];
+                CodebookSearch.TiledCodebook cb = codebooks[g][r];
                 int[] idx = codes[g * res + r];
-                for (int d = 0; d < cd; d++) {
-                    float[] o = sum[d];
-                    for (int t = 0; t < frames; t++) {
-                        o[t] = r == 0 ? cb[idx[t] * cd + d] : o[t] + cb[idx[t] * cd + d];
+                for (int t = 0; t < frames; t++) {
+                    cb.copyCode(idx[t], code);
+                    for (int d = 0; d < cd; d++) {
+                        sum[d][t] = r == 0 ? code[d] : sum[d][t] + code[d];
                     }
                 }
             }
@@ -405,13 +413,13 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     public float[] generate(CpuContext ctx, float[][] features) {
         float[][] x = convPre.forward(ctx, features);
         for (int i = 0; i < ups.length; i++) {
-            NnOps.siluInPlace(x);
+            NnOps.siluInPlace(ctx, x);
             x = ups[i].forward(ctx, x);
             x = resblocks[i].forward(ctx, x);
         }
-        NnOps.siluInPlace(x);
+        NnOps.siluInPlace(ctx, x);
         x = convPost.forward(ctx, x);
-        NnOps.tanhInPlace(x);
+        NnOps.tanhInPlace(ctx, x);
         return x[0];
     }
 

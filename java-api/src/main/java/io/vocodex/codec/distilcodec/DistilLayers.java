@@ -89,8 +89,8 @@ final class DistilLayers {
             bias = w.floats("bias", dim);
         }
 
-        float[][] forward(float[][] x) {
-            return NnOps.layerNormChannels(x, weight, bias, DistilCodecConfig.LN_EPS);
+        float[][] forward(CpuContext ctx, float[][] x) {
+            return NnOps.layerNormChannels(ctx, x, weight, bias, DistilCodecConfig.LN_EPS);
         }
     }
 
@@ -123,9 +123,9 @@ final class DistilLayers {
 
         float[][] forward(CpuContext ctx, float[][] x) {
             float[][] h = dwconv.forward(ctx, x);
-            h = norm.forward(h);
+            h = norm.forward(ctx, h);
             h = CpuOps.linearColumns(ctx, h, pw1, pw1b, 4 * dim);
-            NnOps.geluInPlace(h);
+            NnOps.geluInPlace(ctx, h);
             h = CpuOps.linearColumns(ctx, h, pw2, pw2b, dim);
             for (int c = 0; c < dim; c++) {
                 float g = gamma[c];
@@ -156,9 +156,9 @@ final class DistilLayers {
 
         float[][] forward(CpuContext ctx, float[][] x) {
             for (int i = 0; i < convs1.length; i++) {
-                float[][] xt = NnOps.silu(x);
+                float[][] xt = NnOps.silu(ctx, x);
                 xt = convs1[i].forward(ctx, xt);
-                NnOps.siluInPlace(xt);
+                NnOps.siluInPlace(ctx, xt);
                 xt = convs2[i].forward(ctx, xt);
                 NnOps.addInPlace(xt, x);
                 x = xt;

@@ -110,16 +110,16 @@ public final class CodebookSearchCases {
 
     /**
      * Duplicate pairs straddling tile boundaries: the GPU's 128-code tiles (127|128, 255|256, ...) and the
-     * CPU's {@code TILE_BYTES / (4 dim)}-code tiles; frames sit on the HIGHER code of each pair, so a
+     * CPU's {@code TILE_CODES}-code tiles; frames sit on the HIGHER code of each pair, so a
      * search that lets a later tile win a tie returns the wrong one. 3000 codes (the last GPU tile is
-     * partial), dim 20 (CPU tile 1638 codes).
+     * partial), dim 20 (six CPU tiles, the last partial).
      */
     public static Case tileBoundaryTies() {
         int dim = 20;
         int n = 3000;
         Random r = new Random(11);
         float[] cb = gaussian(r, n * dim, 1.0);
-        int cpuTile = CodebookSearch.TILE_BYTES / (4 * dim);
+        int cpuTile = 3 * CodebookSearch.TILE_CODES; // a CPU tile boundary that is not a power of two
         int[] lows = {127, 255, 511, 1023, 2047, cpuTile - 1, 383, 2943};
         float[][] x = frames(r, lows.length * 3 + 5, dim, 1.0);
         int[] expected = new int[x.length];
@@ -144,6 +144,36 @@ public final class CodebookSearchCases {
             expected[lows.length + i] = lo;
         }
         return new Case("tile-boundary ties", cb, n, dim, x, expected);
+    }
+
+    /**
+     * A codebook that does not fill its last CPU tile ({@code 2 TILE_CODES + 277} codes, dim 7: the
+     * last tile holds 277 codes in shorter rows) with duplicate pairs across both CPU tile boundaries,
+     * within the last tile, between its last code and code 0 (first and last tile), and a three-way tie
+     * spanning all three tiles; frames sit on the higher copy. 101 frames: more than a CPU frame group,
+     * not a multiple of the three frames a pass shares.
+     */
+    public static Case partialLastTileTies() {
+        int dim = 7;
+        int tile = CodebookSearch.TILE_CODES;
+        int n = 2 * tile + 277;
+        Random r = new Random(12);
+        float[] cb = gaussian(r, n * dim, 1.0);
+        int[][] pairs = {{tile - 1, tile}, {2 * tile - 1, 2 * tile}, {2 * tile + 5, n - 2}, {0, n - 1}, {3, tile + 3}, {3, 2 * tile + 3}};
+        for (int[] p : pairs) {
+            System.arraycopy(cb, p[0] * dim, cb, p[1] * dim, dim);
+        }
+        float[][] x = frames(r, 101, dim, 1.0);
+        int[] expected = filled(x.length, -1);
+        for (int i = 0; i < pairs.length; i++) {
+            System.arraycopy(cb, pairs[i][1] * dim, x[i], 0, dim);
+            expected[i] = pairs[i][0];
+            for (int d = 0; d < dim; d++) { // near the pair, not on it, in the last frame group slots too
+                x[x.length - 1 - i][d] = cb[pairs[i][0] * dim + d] + 1e-2f;
+            }
+            expected[x.length - 1 - i] = pairs[i][0];
+        }
+        return new Case("partial last CPU tile ties", cb, n, dim, x, expected);
     }
 
     /** Every code identical: every distance equal, so every frame gets code 0. 700 codes, dim 16. */
@@ -200,6 +230,7 @@ public final class CodebookSearchCases {
     public static List<Case> edgeCases() {
         List<Case> all = new ArrayList<>();
         all.add(tileBoundaryTies());
+        all.add(partialLastTileTies());
         all.add(allEqual());
         all.add(nonFinite());
         all.add(nanCode());

@@ -162,4 +162,49 @@ class CodebookSearchTest {
         }
         assertEquals(0, CodebookSearch.nearest(CpuContext.singleThreaded(), new float[0][dim], cb, norms, n, dim).length);
     }
+
+    /**
+     * Every dimension 1..20 (odd ones leave a single-dimension step in the kernel; those below 16 a
+     * partial dimension block), a codebook that leaves a partial last tile, more frames than a group
+     * and not a multiple of the three frames a pass shares, 1 to 5 threads (which changes how the codes
+     * are split between tasks): always the plain contract loop's codes.
+     */
+    @Test
+    void everyDimAndThreadCountMatchesThePlainLoop() {
+        int n = CodebookSearch.TILE_CODES + 89;
+        for (int dim = 1; dim <= 20; dim++) {
+            Random r = new Random(100 + dim);
+            float[] cb = CodebookSearchCases.gaussian(r, n * dim, 1.0);
+            float[][] x = CodebookSearchCases.frames(r, CodebookSearch.FRAME_GROUP + 4, dim, 1.0);
+            float[] norms = CodebookSearch.codeNorms(cb, n, dim);
+            int[] want = new int[x.length];
+            for (int t = 0; t < x.length; t++) {
+                want[t] = CodebookSearchCases.plain(x[t], cb, norms, n, dim);
+            }
+            CodebookSearch.TiledCodebook book = CodebookSearch.pack(cb, n, dim);
+            for (int threads = 1; threads <= 5; threads += 2) {
+                try (CpuContext ctx = new CpuContext(threads)) {
+                    assertArrayEquals(want, CodebookSearch.nearest(ctx, x, book), "dim " + dim + ", " + threads + " thread(s)");
+                }
+            }
+        }
+    }
+
+    /** The tiled layout holds exactly the row-major codebook: element access, code copies, the round trip. */
+    @Test
+    void tiledCodebookRoundTrips() {
+        for (int n : new int[] {1, 5, CodebookSearch.TILE_CODES, 2 * CodebookSearch.TILE_CODES + 3}) {
+            int dim = 9;
+            float[] cb = CodebookSearchCases.gaussian(new Random(n), n * dim, 1.0);
+            CodebookSearch.TiledCodebook book = CodebookSearch.pack(cb, n, dim);
+            assertArrayEquals(cb, book.toRowMajor(), n + " codes");
+            assertArrayEquals(CodebookSearch.codeNorms(cb, n, dim), book.norms());
+            float[] row = new float[dim];
+            for (int c = 0; c < n; c += Math.max(1, n / 7)) {
+                book.copyCode(c, row);
+                assertArrayEquals(java.util.Arrays.copyOfRange(cb, c * dim, (c + 1) * dim), row, "code " + c);
+                assertEquals(cb[c * dim + 4], book.get(c, 4));
+            }
+        }
+    }
 }

@@ -111,4 +111,89 @@ class MelNnOpsTest {
         }
         assertThrows(VocodexException.class, () -> MelOps.logMel(CpuContext.singleThreaded(), new float[384], nFft, hop, nFft, win, fb));
     }
+
+    /**
+     * The context overloads do the serial ops' per-element arithmetic, only split across threads: bit
+     * for bit equal for 1-3 threads, with rows longer than a span, an empty row and a single frame.
+     */
+    @Test
+    void threadedOverloadsEqualTheSerialOps() {
+        Random r = new Random(21);
+        for (int[] shape : new int[][] {{3, 9000}, {70, 130}, {5, 1}, {2, 0}}) {
+            float[][] x = new float[shape[0]][shape[1]];
+            for (float[] row : x) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (r.nextGaussian() * 3);
+                }
+            }
+            float[] w = new float[shape[0]];
+            float[] b = new float[shape[0]];
+            for (int c = 0; c < w.length; c++) {
+                w[c] = (float) r.nextGaussian();
+                b[c] = (float) r.nextGaussian();
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                try (CpuContext ctx = new CpuContext(threads)) {
+                    String at = shape[0] + "x" + shape[1] + ", " + threads + " thread(s)";
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(NnOps.layerNormChannels(x, w, b, 1e-6),
+                            NnOps.layerNormChannels(ctx, x, w, b, 1e-6), "layer norm " + at);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(NnOps.silu(x), NnOps.silu(ctx, x), "silu " + at);
+                    float[][] serial = CpuOps.copy(x); // the plain element loops
+                    float[][] threaded = CpuOps.copy(x);
+                    for (float[] row : serial) {
+                        for (int i = 0; i < row.length; i++) {
+                            row[i] = NnOps.gelu(row[i]);
+                        }
+                    }
+                    NnOps.geluInPlace(ctx, threaded);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(serial, threaded, "gelu " + at);
+                    for (float[] row : serial) {
+                        for (int i = 0; i < row.length; i++) {
+                            row[i] = (float) Math.tanh(NnOps.silu(row[i]));
+                        }
+                    }
+                    NnOps.siluInPlace(ctx, threaded);
+                    NnOps.tanhInPlace(ctx, threaded);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(serial, threaded, "silu, tanh " + at);
+                    if (shape[1] > 0) { // the ops did something
+                        org.junit.jupiter.api.Assertions.assertNotEquals(x[0][0], threaded[0][0]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The lane-parallel GELU equals {@link NnOps#gelu(float)} bit for bit: every span length 1..40 (partial
+     * lane blocks), inputs from 1e-3 to 10 in scale, and in the blocks the values that end the series early
+     * or never (0, -0, subnormals), that leave it ({@code |x| / sqrt 2} at and around 6, infinities, NaN)
+     * and very negative ones where 1 + erf cancels.
+     */
+    @Test
+    void laneParallelGeluEqualsTheScalarGelu() {
+        Random r = new Random(22);
+        float[] specials = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-20f, 8.485281f, -8.485281f,
+            Math.nextDown(8.485281f), Math.nextUp(-8.485281f), 8.49f, -8.48f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.NaN, -5f, -7.5f, -8.4f, 3f, 0.5f};
+        int checked = 0;
+        for (double scale : new double[] {1e-3, 0.3, 1, 3, 10}) {
+            for (int len = 1; len <= 40; len++) {
+                float[] row = new float[len + 3];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = r.nextInt(5) == 0 ? specials[r.nextInt(specials.length)] : (float) (r.nextGaussian() * scale);
+                }
+                float[] want = row.clone();
+                for (int i = 2; i < 2 + len; i++) {
+                    want[i] = NnOps.gelu(want[i]);
+                }
+                NnOps.geluSpan(row, 2, 2 + len);
+                for (int i = 0; i < row.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(row[i]),
+                            "scale " + scale + ", span " + len + ", element " + i + " (x = " + (i >= 2 && i < 2 + len ? "gelu input" : "outside") + ")");
+                    checked++;
+                }
+            }
+        }
+        assertEquals(5 * (40 * 41 / 2 + 3 * 40), checked);
+    }
 }
