@@ -90,6 +90,52 @@ public final class TransformerOps {
         return y;
     }
 
+    /** Rows of a batch tile in {@link #linearRows(CpuContext, float[][], PackedLinear)}: its accumulators stay in L1. */
+    static final int LINEAR_ROW_TILE = 32;
+
+    /**
+     * {@link #linearRows(CpuContext, float[][], float[], int)} with a packed weight, bit-identical
+     * to it: every output still accumulates {@code acc = fma(w[o][i], x[i], acc)} over {@code i}
+     * ascending from 0, but vectorised across a panel of outputs. Work units are (panel, tile of
+     * rows); a unit walks the inputs in chunks of {@value CpuOps#CHUNK} and folds each chunk into
+     * every row of its tile, so a weight panel is read from memory once per tile: a streaming step
+     * of a few rows streams the whole weight once, split over the threads by panel.
+     */
+    public static float[][] linearRows(CpuContext ctx, float[][] x, PackedLinear w) {
+        int rows = x.length;
+        int out = w.outFeatures();
+        int in = w.inFeatures();
+        float[][] y = new float[rows][out];
+        if (rows == 0) {
+            return y;
+        }
+        if (x[0].length != in) {
+            throw new IllegalArgumentException("linear input has " + x[0].length + " features, weight takes " + in);
+        }
+        final int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
+        final int tiles = (rows + tile - 1) / tile;
+        final int panels = w.panels.length;
+        ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
+            int p = u % panels;
+            int t0 = (u / panels) * tile;
+            int t1 = Math.min(rows, t0 + tile);
+            float[][] panel = w.panels[p];
+            int o0 = p * PackedLinear.PANEL;
+            int width = Math.min(PackedLinear.PANEL, out - o0);
+            float[][] acc = new float[t1 - t0][width];
+            for (int i0 = 0; i0 < in; i0 += CpuOps.CHUNK) {
+                int cnt = Math.min(CpuOps.CHUNK, in - i0);
+                for (int t = t0; t < t1; t++) {
+                    CpuOps.fmaRows(acc[t - t0], panel, i0, cnt, x[t], i0, width);
+                }
+            }
+            for (int t = t0; t < t1; t++) {
+                System.arraycopy(acc[t - t0], 0, y[t], o0, width);
+            }
+        });
+        return y;
+    }
+
     /** GELU {@code 0.5 x (1 + erf(x / sqrt 2))} (PyTorch's default, exact form) in place. */
     public static void geluInPlace(float[][] x) {
         for (float[] r : x) {

@@ -64,6 +64,30 @@ class TransformerOpsTest {
     }
 
     @Test
+    void packedLinearRowsIsBitIdenticalToThePlainLoop() {
+        // outputs across panels (one ragged), inputs not a multiple of the chunk, rows across tiles
+        int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1}};
+        try (CpuContext three = new CpuContext(3)) {
+            for (int[] sh : shapes) {
+                int rows = sh[0];
+                int out = sh[1];
+                int in = sh[2];
+                float[][] x = rand(rows, in, 1.0);
+                float[] w = rand(out * in, 0.2);
+                PackedLinear packed = PackedLinear.pack(w, out, in);
+                assertArrayEquals(w, packed.unpack(), "pack/unpack round trip");
+                float[][] plain = TransformerOps.linearRows(CpuContext.singleThreaded(), x, w, out);
+                float[][] one = TransformerOps.linearRows(CpuContext.singleThreaded(), x, packed);
+                float[][] many = TransformerOps.linearRows(three, x, packed);
+                for (int t = 0; t < rows; t++) {
+                    assertArrayEquals(plain[t], one[t], "packed differs from plain, shape " + rows + "x" + out + "x" + in + " row " + t);
+                    assertArrayEquals(plain[t], many[t], "3 threads differ, row " + t);
+                }
+            }
+        }
+    }
+
+    @Test
     void linearRowsMatchesFloat64AndIsRowIndependent() {
         float[][] x = rand(37, 70, 1.0);
         float[] w = rand(23 * 70, 0.2);
