@@ -99,12 +99,27 @@ public final class ProfileMimi {
             TransformerOps.ropeInPlace(q, 0, t.numHeads(), t.headDim(), 1000, t.maxPeriod());
             return q;
         });
-        total += layers * timeOp("attention (" + keys + " keys)", 1,
-                () -> TransformerOps.attention(ctx, q, 0, kv, 0, kv, 0, t.numHeads(), t.headDim(), lo, hi));
+        if (rows == keys) {
+            total += layers * timeOp("attention (" + keys + " keys)", 1,
+                    () -> TransformerOps.attention(ctx, q, 0, kv, 0, kv, 0, t.numHeads(), t.headDim(), lo, hi));
+        } else {
+            // a stream's queries read its ring KV cache directly
+            TransformerOps.KeyValueColumns ring = new TransformerOps.KeyValueColumns(t.numHeads(), t.headDim(), keys);
+            for (int j = 0; j < keys; j++) {
+                ring.put(j, kv[j], 0, kv[j], 0);
+            }
+            float[][] att = new float[rows][d];
+            total += layers * timeOp("attention (" + keys + " cached keys)", 1, () -> {
+                ctx.parallelFor(rows * t.numHeads(), 1L << 20, u -> TransformerOps.attendHead(q[u / t.numHeads()], 0, ring,
+                        u % t.numHeads(), lo[u / t.numHeads()], hi[u / t.numHeads()] - lo[u / t.numHeads()] + 1,
+                        new double[keys], new double[t.headDim()], att[u / t.numHeads()]));
+                return att;
+            });
+        }
         total += layers * timeOp("linear out_proj (D x D)", 1, () -> TransformerOps.linearRows(ctx, x, wOut));
         total += layers * timeOp("linear1 (FF x D)", 1, () -> TransformerOps.linearRows(ctx, x, w1));
         total += layers * timeOp("gelu (FF)", 1, () -> {
-            TransformerOps.geluInPlace(xf);
+            TransformerOps.geluInPlace(ctx, xf, 0, xf.length);
             return xf;
         });
         total += layers * timeOp("linear2 (D x FF)", 1, () -> TransformerOps.linearRows(ctx, xf, w2));

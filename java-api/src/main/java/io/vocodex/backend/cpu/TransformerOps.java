@@ -138,11 +138,85 @@ public final class TransformerOps {
 
     /** GELU {@code 0.5 x (1 + erf(x / sqrt 2))} (PyTorch's default, exact form) in place. */
     public static void geluInPlace(float[][] x) {
+        double[][] scratch = new double[4][GELU_BLOCK];
         for (float[] r : x) {
-            for (int i = 0; i < r.length; i++) {
-                double v = r[i];
-                r[i] = (float) (0.5 * v * (1.0 + erf(v / Math.sqrt(2.0))));
+            for (int i0 = 0; i0 < r.length; i0 += GELU_BLOCK) {
+                geluBlock(r, i0, Math.min(GELU_BLOCK, r.length - i0), scratch);
             }
+        }
+    }
+
+    /** {@link #geluInPlace} over the rows {@code [from, to)}, in parallel (rows are independent). */
+    public static void geluInPlace(CpuContext ctx, float[][] x, int from, int to) {
+        int cols = x.length == 0 ? 0 : x[0].length;
+        int blocksPerRow = (cols + GELU_BLOCK - 1) / GELU_BLOCK;
+        ctx.parallelFor((to - from) * blocksPerRow, GELU_BLOCK * 64L, u -> {
+            int t = from + u / blocksPerRow;
+            int i0 = (u % blocksPerRow) * GELU_BLOCK;
+            geluBlock(x[t], i0, Math.min(GELU_BLOCK, x[t].length - i0), new double[4][GELU_BLOCK]);
+        });
+    }
+
+    static final int GELU_BLOCK = 256;
+
+    /**
+     * GELU of {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
+     * vectorised across elements: all elements with {@code |z| < 3} advance their series terms
+     * together until every one has reached {@link #erf}'s stopping point. Terms past an element's
+     * own stopping point are below {@code 1e-17} of its sum and decreasing, i.e. under half an ulp,
+     * so adding them leaves the sum bit-identical to the scalar loop that stopped.
+     */
+    static void geluBlock(float[] r, int i0, int n, double[][] scratch) {
+        double[] z2 = scratch[0];
+        double[] term = scratch[1];
+        double[] sum = scratch[2];
+        double[] zs = scratch[3];
+        boolean any = false;
+        for (int j = 0; j < n; j++) {
+            double z = r[i0 + j] / Math.sqrt(2.0);
+            double a = Math.abs(z);
+            zs[j] = z;
+            if (a < 3.0) {
+                z2[j] = a * a;
+                term[j] = a;
+                sum[j] = a;
+                any = true;
+            } else {
+                z2[j] = 0;  // inert lane: the series of 0 stays 0 and counts as converged
+                term[j] = 0;
+                sum[j] = 0;
+            }
+        }
+        if (any) {
+            for (int k = 1; k < 200; k++) {
+                double den = 2 * k + 1;
+                for (int j = 0; j < n; j++) {
+                    term[j] *= 2.0 * z2[j] / den;
+                    sum[j] += term[j];
+                }
+                if ((k & 3) == 0 || k == 199) {
+                    boolean open = false;
+                    for (int j = 0; j < n; j++) {
+                        // erf stops once term < sum * 1e-17; a zero sum (z == 0) never grows
+                        open |= term[j] >= sum[j] * 1e-17 && sum[j] != 0;
+                    }
+                    if (!open) {
+                        break;
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            double v = r[i0 + j];
+            double z = zs[j];
+            double e;
+            if (Math.abs(z) < 3.0) {
+                double m = 2.0 / Math.sqrt(Math.PI) * Math.exp(-z2[j]) * sum[j];
+                e = z < 0 ? -m : m;
+            } else {
+                e = erf(z);
+            }
+            r[i0 + j] = (float) (0.5 * v * (1.0 + e));
         }
     }
 
@@ -246,6 +320,9 @@ public final class TransformerOps {
      * rows {@code lo[i] .. hi[i]} inclusive (rows in ascending position order), per head
      * {@code softmax(q.k * scale) v}.
      *
+     * <p>The keys and values are first laid out as a {@link KeyValueColumns} block (float64,
+     * keys column-wise), then every (query, head) runs {@link #attendHead}.
+     *
      * @param q rows {@code [Tq][*]}, head {@code h} in columns {@code qCol + h*headDim ...}
      * @param k rows {@code [Tk][*]}, head {@code h} in columns {@code kCol + h*headDim ...}
      * @param v rows {@code [Tk][*]}, head {@code h} in columns {@code vCol + h*headDim ...}
@@ -255,57 +332,122 @@ public final class TransformerOps {
                                       int heads, int headDim, int[] lo, int[] hi) {
         int tq = q.length;
         float[][] out = new float[tq][heads * headDim];
-        double scale = 1.0 / Math.sqrt(headDim);
-        int maxKeys = 0;
-        for (int i = 0; i < tq; i++) {
-            maxKeys = Math.max(maxKeys, hi[i] - lo[i] + 1);
+        KeyValueColumns kv = new KeyValueColumns(heads, headDim, Math.max(1, k.length));
+        for (int j = 0; j < k.length; j++) {
+            kv.put(j, k[j], kCol, v[j], vCol);
         }
-        final int cap = Math.max(1, maxKeys);
-        ctx.parallelFor(tq, (long) heads * headDim * cap * 2, i -> {
-            double[] s = new double[cap];
-            double[] acc = new double[headDim];
-            float[] qr = q[i];
-            for (int h = 0; h < heads; h++) {
-                int qc = qCol + h * headDim;
-                int kc = kCol + h * headDim;
-                int vc = vCol + h * headDim;
-                int n = hi[i] - lo[i] + 1;
-                if (n <= 0) {
-                    // No visible key: PyTorch's softmax over an all -inf row gives NaN.
-                    for (int d = 0; d < headDim; d++) {
-                        out[i][h * headDim + d] = Float.NaN;
-                    }
-                    continue;
-                }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    float[] kr = k[lo[i] + j];
-                    double dot = 0;
-                    for (int d = 0; d < headDim; d++) {
-                        dot += (double) qr[qc + d] * kr[kc + d];
-                    }
-                    s[j] = dot * scale;
-                    max = Math.max(max, s[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    s[j] = Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                java.util.Arrays.fill(acc, 0);
-                for (int j = 0; j < n; j++) {
-                    float[] vr = v[lo[i] + j];
-                    double p = s[j] / sum;
-                    for (int d = 0; d < headDim; d++) {
-                        acc[d] += p * vr[vc + d];
-                    }
-                }
-                for (int d = 0; d < headDim; d++) {
-                    out[i][h * headDim + d] = (float) acc[d];
-                }
-            }
+        ctx.parallelFor(tq * heads, (long) headDim * Math.max(1, k.length) * 2, u -> {
+            int i = u / heads;
+            int h = u - i * heads;
+            int n = hi[i] - lo[i] + 1;
+            attendHead(q[i], qCol, kv, h, lo[i], n, new double[kv.capacity], new double[headDim], out[i]);
         });
         return out;
+    }
+
+    /**
+     * Keys and values of attention laid out for vectorised scoring, in float64 (C2 on Java 17 does
+     * not vectorise float-to-double conversion, and the contract multiplies in float64): key
+     * component {@code c = h*headDim + d} of slot {@code s} at {@code keys[c][s]} (a row per
+     * component, so one query's scores over many slots are one vectorised loop per component), value
+     * of head {@code h} at slot {@code s} in {@code values[h][s]}. Used as the whole key sequence in
+     * batch and as the ring KV cache of a stream ({@code slot = position % capacity}).
+     */
+    public static final class KeyValueColumns {
+        final int heads;
+        final int headDim;
+        final int capacity;
+        final double[][] keys;
+        final double[][][] values;
+
+        public KeyValueColumns(int heads, int headDim, int capacity) {
+            this.heads = heads;
+            this.headDim = headDim;
+            this.capacity = capacity;
+            this.keys = new double[heads * headDim][capacity];
+            this.values = new double[heads][capacity][headDim];
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+
+        /** Stores one position's key ({@code k[kCol ...]}) and value ({@code v[vCol ...]}) at {@code slot}. */
+        public void put(int slot, float[] k, int kCol, float[] v, int vCol) {
+            for (int c = 0; c < heads * headDim; c++) {
+                keys[c][slot] = k[kCol + c];
+            }
+            for (int h = 0; h < heads; h++) {
+                double[] vr = values[h][slot];
+                for (int d = 0; d < headDim; d++) {
+                    vr[d] = v[vCol + h * headDim + d];
+                }
+            }
+        }
+    }
+
+    /**
+     * Head {@code h} of one query over {@code n} keys in ascending position order, stored in
+     * {@code kv} at slots {@code firstSlot, firstSlot+1, ...} (modulo its capacity); writes
+     * {@code out[h*headDim ...]}. Arithmetic per the contract: each score is
+     * {@code dot = 0; for d ascending: dot += (double) q * k} (the float64 product of two floats is
+     * exact), scaled by {@code 1/sqrt(headDim)}; then max, {@code exp(s - max)} and their sum in key
+     * order; then {@code acc[d] += (s / sum) * v[d]} in key order, rounded once. The scores of all
+     * keys advance together (vectorised across slots), which changes no element's order.
+     *
+     * @param scores scratch of at least {@code kv.capacity()}; {@code acc} scratch of {@code headDim}
+     */
+    public static void attendHead(float[] q, int qCol, KeyValueColumns kv, int h, int firstSlot, int n,
+                                  double[] scores, double[] acc, float[] out) {
+        int headDim = kv.headDim;
+        int o0 = h * headDim;
+        if (n <= 0) {
+            // No visible key: PyTorch's softmax over an all -inf row gives NaN.
+            for (int d = 0; d < headDim; d++) {
+                out[o0 + d] = Float.NaN;
+            }
+            return;
+        }
+        int cap = kv.capacity;
+        int a0 = firstSlot;
+        int a1 = Math.min(cap, firstSlot + n);   // first run of slots [a0, a1)
+        int b1 = n - (a1 - a0);                  // wrapped run [0, b1)
+        java.util.Arrays.fill(scores, a0, a1, 0.0);
+        java.util.Arrays.fill(scores, 0, b1, 0.0);
+        int qc = qCol + o0;
+        for (int d = 0; d < headDim; d++) {
+            double qd = q[qc + d];
+            double[] kr = kv.keys[o0 + d];
+            for (int s = a0; s < a1; s++) {
+                scores[s] += qd * kr[s];
+            }
+            for (int s = 0; s < b1; s++) {
+                scores[s] += qd * kr[s];
+            }
+        }
+        double scale = 1.0 / Math.sqrt(headDim);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
+            scores[s] = scores[s] * scale;
+            max = Math.max(max, scores[s]);
+        }
+        double sum = 0;
+        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
+            scores[s] = Math.exp(scores[s] - max);
+            sum += scores[s];
+        }
+        java.util.Arrays.fill(acc, 0, headDim, 0.0);
+        double[][] vh = kv.values[h];
+        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
+            double p = scores[s] / sum;
+            double[] vr = vh[s];
+            for (int d = 0; d < headDim; d++) {
+                acc[d] += p * vr[d];
+            }
+        }
+        for (int d = 0; d < headDim; d++) {
+            out[o0 + d] = (float) acc[d];
+        }
     }
 
     /** {@code x[t][i] += scale[i] * u[t][i]} (layer scale then residual add, each rounded to float32). */

@@ -116,7 +116,7 @@ public final class MimiTransformer {
         TransformerOps.addScaledInPlace(h, layer.scale1, upd);
         float[][] n2 = TransformerOps.layerNorm(h, layer.norm2W, layer.norm2B, LAYER_NORM_EPS);
         float[][] f = TransformerOps.linearRows(ctx, n2, layer.linear1);
-        TransformerOps.geluInPlace(f);
+        TransformerOps.geluInPlace(ctx, f, 0, f.length);
         float[][] upd2 = TransformerOps.linearRows(ctx, f, layer.linear2);
         TransformerOps.addScaledInPlace(h, layer.scale2, upd2);
     }
@@ -135,17 +135,17 @@ public final class MimiTransformer {
 
     /**
      * One stream: the original's {@code RingKVCache} per layer (capacity {@code context}; slot
-     * {@code p % capacity} holds position {@code p}'s rotated key and value) plus the position offset.
+     * {@code p % capacity} holds position {@code p}'s rotated key and value, in float64 columns,
+     * see {@link TransformerOps.KeyValueColumns}: about {@code 16 * layers * context * d_model}
+     * bytes) plus the position offset.
      */
     public final class Stream {
-        private final float[][][] keys = new float[layers.length][context][];
-        private final float[][][] values = new float[layers.length][context][];
-        private final long[][] slotPos = new long[layers.length][context];
+        private final TransformerOps.KeyValueColumns[] caches = new TransformerOps.KeyValueColumns[layers.length];
         private long offset;
 
         Stream() {
-            for (long[] p : slotPos) {
-                java.util.Arrays.fill(p, -1);
+            for (int i = 0; i < caches.length; i++) {
+                caches[i] = new TransformerOps.KeyValueColumns(heads, headDim, context);
             }
         }
 
@@ -164,41 +164,26 @@ public final class MimiTransformer {
             if (inputProj != null) {
                 h = TransformerOps.linearRows(ctx, h, inputProj);
             }
+            long last = offset + n - 1;
             for (int li = 0; li < layers.length; li++) {
                 Layer layer = layers[li];
                 float[][] qkv = project(ctx, layer, h, offset);
-                // RingKVCache.complete: write the whole chunk first (index (offset + i) % capacity) ...
+                TransformerOps.KeyValueColumns cache = caches[li];
+                // RingKVCache.complete: write the whole chunk first (slot (offset + i) % capacity) ...
                 for (int i = 0; i < n; i++) {
-                    int slot = (int) ((offset + i) % context);
-                    keys[li][slot] = java.util.Arrays.copyOfRange(qkv[i], dim, 2 * dim);
-                    values[li][slot] = java.util.Arrays.copyOfRange(qkv[i], 2 * dim, 3 * dim);
-                    slotPos[li][slot] = offset + i;
+                    cache.put((int) ((offset + i) % context), qkv[i], dim, qkv[i], 2 * dim);
                 }
-                // ... then every query attends to the slots whose position p_k satisfies
-                // p_k >= 0 and 0 <= p_q - p_k < context (the causal mask), in position order.
-                float[][] att = new float[n][];
-                for (int i = 0; i < n; i++) {
+                // ... then query p_q attends, in position order, to the positions p_k still in the ring
+                // (p_k > last - context) with 0 <= p_q - p_k < context (the causal mask).
+                float[][] att = new float[n][dim];
+                ctx.parallelFor(n * heads, (long) headDim * context * 2, u -> {
+                    int i = u / heads;
+                    int head = u - i * heads;
                     long pq = offset + i;
-                    int count = 0;
-                    long[] order = new long[context];
-                    for (int s = 0; s < context; s++) {
-                        long pk = slotPos[li][s];
-                        if (pk >= 0 && pq - pk >= 0 && pq - pk < context) {
-                            order[count++] = pk * context + s;
-                        }
-                    }
-                    java.util.Arrays.sort(order, 0, count);
-                    float[][] kk = new float[count][];
-                    float[][] vv = new float[count][];
-                    for (int c = 0; c < count; c++) {
-                        int s = (int) (order[c] % context);
-                        kk[c] = keys[li][s];
-                        vv[c] = values[li][s];
-                    }
-                    float[][] one = TransformerOps.attention(ctx, new float[][] {qkv[i]}, 0, kk, 0, vv, 0, heads, headDim,
-                            new int[] {0}, new int[] {count - 1});
-                    att[i] = one[0];
-                }
+                    long first = Math.max(0, Math.max(pq - context + 1, last - context + 1));
+                    TransformerOps.attendHead(qkv[i], 0, cache, head, (int) (first % context), (int) (pq - first + 1),
+                            new double[context], new double[headDim], att[i]);
+                });
                 finishLayer(ctx, layer, h, att);
             }
             offset += n;
