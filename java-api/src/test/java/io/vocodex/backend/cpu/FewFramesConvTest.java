@@ -38,11 +38,15 @@ class FewFramesConvTest {
                 }
                 float[][] want = CpuOps.conv1d(ctx, x, tin, w, bias, cout, k, s, d, 1);
                 float[][] got = CpuOps.conv1dFewFrames(x, tin, CpuOps.transposeConvWeight(w, cout, cin, k), bias, cout, k, s, d);
+                float[][] packed = CpuOps.conv1dFewFrames(ctx, x, tin, PackedLinear.pack(w, cout, cin * k), bias, k, s, d);
                 for (int co = 0; co < cout; co++) {
                     assertEquals(want[co].length, got[co].length);
+                    assertEquals(want[co].length, packed[co].length);
                     for (int t = 0; t < want[co].length; t++) {
                         assertEquals(Float.floatToRawIntBits(want[co][t]), Float.floatToRawIntBits(got[co][t]),
                                 "trial " + trial + " co " + co + " t " + t + ": " + want[co][t] + " vs " + got[co][t]);
+                        assertEquals(Float.floatToRawIntBits(want[co][t]), Float.floatToRawIntBits(packed[co][t]),
+                                "packed: trial " + trial + " co " + co + " t " + t);
                     }
                 }
             }

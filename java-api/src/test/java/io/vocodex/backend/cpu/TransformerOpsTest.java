@@ -359,6 +359,28 @@ class TransformerOpsTest {
     }
 
     @Test
+    void nearestCodesByColumnsIsBitIdenticalToTheRowLoop() {
+        int dim = 20;
+        int n = 1500; // three code tiles, the last one ragged
+        float[] cb = flat(rand(n, dim, 0.3));
+        System.arraycopy(cb, 10 * dim, cb, 1200 * dim, dim); // an exact tie across tiles and parts
+        float[] norms = VqOps.squaredNorms(cb, n, dim);
+        float[][] columns = VqOps.codebookColumns(cb, n, dim);
+        try (CpuContext three = new CpuContext(3)) {
+            for (int frames : new int[] {1, 2, 9, 40}) {
+                float[][] x = rand(dim, frames, 0.3);
+                for (int c = 0; c < dim; c++) {
+                    x[c][0] = cb[10 * dim + c];
+                }
+                int[] want = VqOps.nearestCodes(CpuContext.singleThreaded(), x, cb, norms, n);
+                assertArrayEquals(want, VqOps.nearestCodesByColumns(CpuContext.singleThreaded(), x, columns, norms), frames + " frames");
+                assertArrayEquals(want, VqOps.nearestCodesByColumns(three, x, columns, norms), frames + " frames, 3 threads");
+                assertEquals(10, want[0]);
+            }
+        }
+    }
+
+    @Test
     void nearestCodesIsTheCdistArgminWithLowestIndexTies() {
         int dim = 16;
         int n = 300;
