@@ -161,58 +161,69 @@ public final class TransformerOps {
 
     /**
      * GELU of {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
-     * vectorised across elements: all elements with {@code |z| < 3} advance their series terms
-     * together until every one has reached {@link #erf}'s stopping point. Terms past an element's
-     * own stopping point are below {@code 1e-17} of its sum and decreasing, i.e. under half an ulp,
-     * so adding them leaves the sum bit-identical to the scalar loop that stopped.
+     * vectorised across elements: the elements with {@code |z| < 3} advance their series terms
+     * together, in dense lanes that are compacted every 4 terms to those that have not yet
+     * reached {@link #erf}'s stopping point (so small {@code |z|}, which stop early, stop costing
+     * divisions). A lane may run up to 3 terms past its own stopping point; such terms are below
+     * {@code 1e-17} of its sum and decreasing, i.e. under half an ulp, so the sum stays
+     * bit-identical to the scalar loop that stopped. For {@code 6 <= |z|} erf is exactly
+     * {@code +-1} in float64 (checked for every float input: erfc(6) ~ 2e-17 is under half an ulp
+     * of 1), so the continued fraction is skipped there.
+     *
+     * @param scratch four arrays of at least {@code n}
      */
     static void geluBlock(float[] r, int i0, int n, double[][] scratch) {
         double[] z2 = scratch[0];
         double[] term = scratch[1];
         double[] sum = scratch[2];
-        double[] zs = scratch[3];
-        boolean any = false;
+        double[] sums = scratch[3];   // final series sum per element
+        int[] lane = new int[n];      // element of each dense lane
+        int open = 0;
         for (int j = 0; j < n; j++) {
             double z = r[i0 + j] / Math.sqrt(2.0);
             double a = Math.abs(z);
-            zs[j] = z;
             if (a < 3.0) {
-                z2[j] = a * a;
-                term[j] = a;
-                sum[j] = a;
-                any = true;
-            } else {
-                z2[j] = 0;  // inert lane: the series of 0 stays 0 and counts as converged
-                term[j] = 0;
-                sum[j] = 0;
+                z2[open] = a * a;
+                term[open] = a;
+                sum[open] = a;
+                lane[open] = j;
+                open++;
             }
         }
-        if (any) {
-            for (int k = 1; k < 200; k++) {
-                double den = 2 * k + 1;
-                for (int j = 0; j < n; j++) {
-                    term[j] *= 2.0 * z2[j] / den;
-                    sum[j] += term[j];
-                }
-                if ((k & 3) == 0 || k == 199) {
-                    boolean open = false;
-                    for (int j = 0; j < n; j++) {
-                        // erf stops once term < sum * 1e-17; a zero sum (z == 0) never grows
-                        open |= term[j] >= sum[j] * 1e-17 && sum[j] != 0;
+        for (int k = 1; k < 200 && open > 0; k++) {
+            double den = 2 * k + 1;
+            for (int q = 0; q < open; q++) {
+                term[q] *= 2.0 * z2[q] / den;
+                sum[q] += term[q];
+            }
+            if ((k & 3) == 0 || k == 199) {
+                int kept = 0;
+                for (int q = 0; q < open; q++) {
+                    // erf stops once term < sum * 1e-17; a zero sum (z == 0) never changes
+                    boolean done = !(term[q] >= sum[q] * 1e-17) || sum[q] == 0 || k == 199;
+                    if (done) {
+                        sums[lane[q]] = sum[q];
+                    } else {
+                        z2[kept] = z2[q];
+                        term[kept] = term[q];
+                        sum[kept] = sum[q];
+                        lane[kept] = lane[q];
+                        kept++;
                     }
-                    if (!open) {
-                        break;
-                    }
                 }
+                open = kept;
             }
         }
         for (int j = 0; j < n; j++) {
             double v = r[i0 + j];
-            double z = zs[j];
+            double z = v / Math.sqrt(2.0);
+            double a = Math.abs(z);
             double e;
-            if (Math.abs(z) < 3.0) {
-                double m = 2.0 / Math.sqrt(Math.PI) * Math.exp(-z2[j]) * sum[j];
+            if (a < 3.0) {
+                double m = 2.0 / Math.sqrt(Math.PI) * Math.exp(-(a * a)) * sums[j];
                 e = z < 0 ? -m : m;
+            } else if (a >= 6.0) {
+                e = z < 0 ? -1.0 : 1.0;
             } else {
                 e = erf(z);
             }
@@ -389,64 +400,132 @@ public final class TransformerOps {
     /**
      * Head {@code h} of one query over {@code n} keys in ascending position order, stored in
      * {@code kv} at slots {@code firstSlot, firstSlot+1, ...} (modulo its capacity); writes
-     * {@code out[h*headDim ...]}. Arithmetic per the contract: each score is
-     * {@code dot = 0; for d ascending: dot += (double) q * k} (the float64 product of two floats is
-     * exact), scaled by {@code 1/sqrt(headDim)}; then max, {@code exp(s - max)} and their sum in key
-     * order; then {@code acc[d] += (s / sum) * v[d]} in key order, rounded once. The scores of all
-     * keys advance together (vectorised across slots), which changes no element's order.
+     * {@code out[h*headDim ...]}. The one-query case of {@link #attendHeadQueries}.
      *
      * @param scores scratch of at least {@code kv.capacity()}; {@code acc} scratch of {@code headDim}
      */
     public static void attendHead(float[] q, int qCol, KeyValueColumns kv, int h, int firstSlot, int n,
                                   double[] scores, double[] acc, float[] out) {
+        attendHeadQueries(new float[][] {q}, qCol, kv, h, new int[] {firstSlot}, new int[] {n},
+                new double[][] {scores}, new double[][] {acc}, new float[][] {out});
+    }
+
+    /**
+     * Head {@code h} of the queries {@code q[i]}, {@code i < q.length}: query {@code i} sees
+     * {@code n[i]} keys in ascending position order at slots {@code firstSlot[i], firstSlot[i]+1, ...}
+     * (modulo the capacity). The runs must start in non-decreasing position order and together
+     * span at most the capacity, as the queries of a chunk of consecutive positions do. Writes
+     * {@code out[i][h*headDim ...]}.
+     *
+     * <p>Arithmetic per the contract, for each query: each score is
+     * {@code dot = 0; for d ascending: dot += (double) q * k} (the float64 product of two floats is
+     * exact), scaled by {@code 1/sqrt(headDim)}; then max, {@code exp(s - max)} and their sum in key
+     * order; then {@code acc[d] += (s / sum) * v[d]} in key order, rounded once. The scores of all
+     * keys advance together (vectorised across slots), and each key row and value row is read once
+     * from memory for all the queries (the others reread it from L1): neither changes any element's
+     * order.
+     *
+     * @param scores per query, scratch of at least {@code kv.capacity()}; {@code acc} per query, of {@code headDim}
+     */
+    public static void attendHeadQueries(float[][] q, int qCol, KeyValueColumns kv, int h,
+                                         int[] firstSlot, int[] n, double[][] scores, double[][] acc, float[][] out) {
+        int m = q.length;
         int headDim = kv.headDim;
+        int cap = kv.capacity;
         int o0 = h * headDim;
-        if (n <= 0) {
-            // No visible key: PyTorch's softmax over an all -inf row gives NaN.
-            for (int d = 0; d < headDim; d++) {
-                out[o0 + d] = Float.NaN;
+        // The union run: from the earliest-starting query's first slot to the end of the longest-reaching one.
+        int first = -1;
+        int span = 0;
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
             }
+            if (first < 0) {
+                first = firstSlot[i];
+                span = n[i];
+            } else {
+                int offset = Math.floorMod(firstSlot[i] - first, cap);
+                span = Math.max(span, offset + n[i]);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                // No visible key: PyTorch's softmax over an all -inf row gives NaN.
+                for (int d = 0; d < headDim; d++) {
+                    out[i][o0 + d] = Float.NaN;
+                }
+            }
+        }
+        if (first < 0) {
             return;
         }
-        int cap = kv.capacity;
-        int a0 = firstSlot;
-        int a1 = Math.min(cap, firstSlot + n);   // first run of slots [a0, a1)
-        int b1 = n - (a1 - a0);                  // wrapped run [0, b1)
-        java.util.Arrays.fill(scores, a0, a1, 0.0);
-        java.util.Arrays.fill(scores, 0, b1, 0.0);
+        int a0 = first;
+        int a1 = Math.min(cap, first + span);   // first run of slots [a0, a1)
+        int b1 = span - (a1 - a0);              // wrapped run [0, b1)
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(scores[i], a0, a1, 0.0);
+            java.util.Arrays.fill(scores[i], 0, b1, 0.0);
+        }
         int qc = qCol + o0;
         for (int d = 0; d < headDim; d++) {
-            double qd = q[qc + d];
             double[] kr = kv.keys[o0 + d];
-            for (int s = a0; s < a1; s++) {
-                scores[s] += qd * kr[s];
-            }
-            for (int s = 0; s < b1; s++) {
-                scores[s] += qd * kr[s];
+            for (int i = 0; i < m; i++) {
+                double qd = q[i][qc + d];
+                double[] sc = scores[i];
+                for (int s = a0; s < a1; s++) {
+                    sc[s] += qd * kr[s];
+                }
+                for (int s = 0; s < b1; s++) {
+                    sc[s] += qd * kr[s];
+                }
             }
         }
         double scale = 1.0 / Math.sqrt(headDim);
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
-            scores[s] = scores[s] * scale;
-            max = Math.max(max, scores[s]);
+        double[] sums = new double[m];
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
+            }
+            double[] sc = scores[i];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
+                sc[s] = sc[s] * scale;
+                max = Math.max(max, sc[s]);
+            }
+            double sum = 0;
+            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
+                sc[s] = Math.exp(sc[s] - max);
+                sum += sc[s];
+            }
+            sums[i] = sum;
+            java.util.Arrays.fill(acc[i], 0, headDim, 0.0);
         }
-        double sum = 0;
-        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
-            scores[s] = Math.exp(scores[s] - max);
-            sum += scores[s];
-        }
-        java.util.Arrays.fill(acc, 0, headDim, 0.0);
         double[][] vh = kv.values[h];
-        for (int j = 0, s = a0; j < n; j++, s = s + 1 == cap ? 0 : s + 1) {
-            double p = scores[s] / sum;
+        // Walk the union run in position order; query i takes the keys of its own run, in order.
+        for (int j = 0, s = a0; j < span; j++, s = s + 1 == cap ? 0 : s + 1) {
             double[] vr = vh[s];
-            for (int d = 0; d < headDim; d++) {
-                acc[d] += p * vr[d];
+            for (int i = 0; i < m; i++) {
+                if (n[i] <= 0) {
+                    continue;
+                }
+                int rel = Math.floorMod(s - firstSlot[i], cap);
+                if (rel >= n[i]) {
+                    continue;
+                }
+                double p = scores[i][s] / sums[i];
+                double[] ai = acc[i];
+                for (int d = 0; d < headDim; d++) {
+                    ai[d] += p * vr[d];
+                }
             }
         }
-        for (int d = 0; d < headDim; d++) {
-            out[o0 + d] = (float) acc[d];
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
+            }
+            for (int d = 0; d < headDim; d++) {
+                out[i][o0 + d] = (float) acc[i][d];
+            }
         }
     }
 

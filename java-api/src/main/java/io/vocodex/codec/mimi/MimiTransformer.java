@@ -176,14 +176,18 @@ public final class MimiTransformer {
                 // ... then query p_q attends, in position order, to the positions p_k still in the ring
                 // (p_k > last - context) with 0 <= p_q - p_k < context (the causal mask).
                 float[][] att = new float[n][dim];
-                ctx.parallelFor(n * heads, (long) headDim * context * 2, u -> {
-                    int i = u / heads;
-                    int head = u - i * heads;
+                int[] firstSlot = new int[n];
+                int[] count = new int[n];
+                for (int i = 0; i < n; i++) {
                     long pq = offset + i;
                     long first = Math.max(0, Math.max(pq - context + 1, last - context + 1));
-                    TransformerOps.attendHead(qkv[i], 0, cache, head, (int) (first % context), (int) (pq - first + 1),
-                            new double[context], new double[headDim], att[i]);
-                });
+                    firstSlot[i] = (int) (first % context);
+                    count[i] = (int) (pq - first + 1);
+                }
+                // one unit per head: each key and value row is read once for all the chunk's queries
+                ctx.parallelFor(heads, (long) n * headDim * context * 2, head ->
+                        TransformerOps.attendHeadQueries(qkv, 0, cache, head, firstSlot, count,
+                                new double[n][context], new double[n][headDim], att));
                 finishLayer(ctx, layer, h, att);
             }
             offset += n;

@@ -356,6 +356,28 @@ class TransformerOpsTest {
                     new int[] {first}, new int[] {p});
             assertArrayEquals(ref[0], out, "ring query at position " + p);
         }
+        // A chunk's queries together (positions 36..39, ring filled up to 39), one pass per head.
+        float[][] chunkOut = new float[4][d];
+        int[] firstSlot = new int[4];
+        int[] count = new int[4];
+        for (int i = 0; i < 4; i++) {
+            int p = 36 + i;
+            int first = Math.max(28, p - 11);
+            firstSlot[i] = first % 12;
+            count[i] = p - first + 1;
+        }
+        count[1] = 0; // and one that sees nothing
+        float[][] chunkQ = java.util.Arrays.copyOfRange(qkv, 36, 40);
+        for (int h = 0; h < heads; h++) {
+            TransformerOps.attendHeadQueries(chunkQ, 0, ring, h, firstSlot, count, new double[4][12], new double[4][hd], chunkOut);
+        }
+        for (int i = 0; i < 4; i++) {
+            int p = 36 + i;
+            int first = Math.max(28, p - 11);
+            float[][] ref = plainAttention(new float[][] {qkv[p]}, 0, qkv, d, qkv, 2 * d, heads, hd,
+                    new int[] {first}, new int[] {i == 1 ? first - 1 : p});
+            assertArrayEquals(ref[0], chunkOut[i], "chunk query " + i);
+        }
     }
 
     @Test
