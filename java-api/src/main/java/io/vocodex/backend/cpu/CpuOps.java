@@ -751,6 +751,40 @@ public final class CpuOps {
         return y;
     }
 
+    /**
+     * {@link #lstmLayerFewSteps} with the weights packed as linear layers ({@code PackedLinear.pack(wih, 4H, I)},
+     * {@code PackedLinear.pack(whh, 4H, H)}), bit-identical to it and to {@link #lstmLayer}: the input
+     * projection of all steps is one {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}
+     * (each weight read once for every step), the recurrent product one per step; each gate row still
+     * accumulates over its inputs in ascending order from 0, and the threads split the gate rows.
+     */
+    public static float[][] lstmLayerFewSteps(CpuContext ctx, float[][] x, PackedLinear wih, PackedLinear whh,
+                                              float[] bih, float[] bhh, float[] h, float[] c) {
+        int hidden = h.length;
+        int steps = x.length == 0 ? 0 : x[0].length;
+        float[][] y = new float[hidden][steps];
+        if (steps == 0) {
+            return y;
+        }
+        float[][] gxRows = TransformerOps.linearRows(ctx, TransformerOps.transpose(x), wih); // [T][4H]
+        float[][] hRow = {h};
+        for (int t = 0; t < steps; t++) {
+            float[] gx = gxRows[t];
+            float[] gh = TransformerOps.linearRows(ctx, hRow, whh)[0];
+            for (int j = 0; j < hidden; j++) {
+                float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
+                float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
+                float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
+                float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
+                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                c[j] = cn;
+                h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                y[j][t] = h[j];
+            }
+        }
+        return y;
+    }
+
     /** {@code (rows, cols)} row-major to {@code (cols, rows)} row-major. */
     public static float[] transposeMatrix(float[] m, int rows, int cols) {
         float[] t = new float[m.length];
