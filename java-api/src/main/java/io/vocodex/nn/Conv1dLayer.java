@@ -169,12 +169,13 @@ public final class Conv1dLayer implements StreamingModule {
     /**
      * The conv over the first {@code tin} columns of padded input. A streaming step of one frame
      * leaves the deep layers only a handful of output columns; vectorising over time is then
-     * useless, so a kernel vectorised over output channels takes over. Both follow CpuOps's
+     * useless, so a kernel vectorised over output channels takes over (also for the short, wide
+     * layers at the end of an encoder, see {@link CpuOps#prefersPackedConv}). Both follow CpuOps's
      * arithmetic contract, so the choice never changes a bit.
      */
     private float[][] conv(CpuContext ctx, float[][] padded, int tin) {
         int tout = tin < span() ? 0 : (tin - span()) / stride + 1;
-        if (weightPacked != null && tout <= CpuOps.FEW_FRAMES) {
+        if (weightPacked != null && CpuOps.prefersPackedConv(tout, outChannels, inChannels, kernel)) {
             return CpuOps.conv1dFewFrames(ctx, padded, tin, weightPacked, bias, kernel, stride, dilation);
         }
         return CpuOps.conv1d(ctx, padded, tin, weight, bias, outChannels, kernel, stride, dilation, groups);

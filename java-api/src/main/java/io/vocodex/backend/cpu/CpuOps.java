@@ -407,6 +407,16 @@ public final class CpuOps {
     /** Output columns up to which {@link #conv1dFewFrames} beats the time-vectorised kernel. */
     public static final int FEW_FRAMES = 16;
 
+    /**
+     * Whether {@link #conv1dFewFrames(CpuContext, float[][], int, PackedLinear, float[], int, int, int)}
+     * beats {@link #conv1d} (groups = 1): for a few output columns always; for up to 256 columns
+     * when there are at least 256 output channels (a full vector panel) and the gathered windows
+     * stay small (Mimi's last SEANet convs: ~1.3-1.5x, measured with both on 1 thread).
+     */
+    public static boolean prefersPackedConv(int tout, int cout, int cin, int kernel) {
+        return tout <= FEW_FRAMES || (cout >= 256 && tout <= 256 && (long) tout * cin * kernel <= 1L << 21);
+    }
+
     /** {@code (Cout, Cin, K)} to {@code (Cin*K, Cout)}: the layout {@link #conv1dFewFrames} reads. */
     public static float[] transposeConvWeight(float[] w, int cout, int cin, int kernel) {
         float[] t = new float[w.length];
