@@ -566,6 +566,11 @@ public final class CpuOps {
         }
     }
 
+    /** {@link #eluRow(float[], float[], int, float, EluScratch)} with its own scratch (scripts/check-elu-port calls this one). */
+    static void eluRow(float[] x, float[] y, int n, float alpha) {
+        eluRow(x, y, n, alpha, new EluScratch());
+    }
+
     /** {@code t = clamp(v, -87, 0)}, {@code big = t log2e + ROUNDER} (so {@code k = big - ROUNDER}), {@code r = t - k ln2}. */
     private static void eluReduce(float[] in, float[] big, float[] r, int m) {
         for (int j = 0; j < m; j++) {
