@@ -409,12 +409,18 @@ public final class CpuOps {
 
     /**
      * Whether {@link #conv1dFewFrames(CpuContext, float[][], int, PackedLinear, float[], int, int, int)}
-     * beats {@link #conv1d} (groups = 1): for a few output columns always; for up to 256 columns
-     * when there are at least 256 output channels (a full vector panel) and the gathered windows
-     * stay small (Mimi's last SEANet convs: ~1.3-1.5x, measured with both on 1 thread).
+     * beats {@link #conv1d} (groups = 1): for a few output columns always; otherwise when there
+     * are at least 256 output channels (a full vector panel) and up to 256 columns, or at least 512
+     * channels and any number of columns, as long as the gathered windows stay under 32 MB
+     * (Mimi's SEANet convs from 256 -> 512 channels on: ~1.3-1.6x, measured with both on 1 thread;
+     * at 256 channels and thousands of columns the two are even).
      */
     public static boolean prefersPackedConv(int tout, int cout, int cin, int kernel) {
-        return tout <= FEW_FRAMES || (cout >= 256 && tout <= 256 && (long) tout * cin * kernel <= 1L << 21);
+        if (tout <= FEW_FRAMES) {
+            return true;
+        }
+        boolean wide = cout >= 512 || (cout >= 256 && tout <= 256);
+        return wide && (long) tout * cin * kernel <= 1L << 23;
     }
 
     /** {@code (Cout, Cin, K)} to {@code (Cin*K, Cout)}: the layout {@link #conv1dFewFrames} reads. */
