@@ -3,6 +3,7 @@ package io.vocodex.nn;
 import io.vocodex.VocodexException;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.PackedLinear;
 
 /**
  * A 1-d convolution with the padding rules of EnCodec's {@code SConv1d} (shared by Mimi's
@@ -24,7 +25,7 @@ public final class Conv1dLayer implements StreamingModule {
     private final boolean causal;
     private final PadMode padMode;
     private final float[] weight; // (Cout, Cin/groups, K), weight-norm folded
-    private final float[] weightByTap; // (Cin*K, Cout) for the few-frames kernel (groups == 1), else null
+    private final PackedLinear weightPacked; // (Cout, Cin*K) packed for the few-frames kernel (groups == 1), else null
     private final float[] bias;   // (Cout) or null
 
     public Conv1dLayer(int inChannels, int outChannels, int kernel, int stride, int dilation, int groups,
@@ -45,7 +46,7 @@ public final class Conv1dLayer implements StreamingModule {
         this.causal = causal;
         this.padMode = padMode;
         this.weight = weight;
-        this.weightByTap = groups == 1 ? CpuOps.transposeConvWeight(weight, outChannels, inChannels, kernel) : null;
+        this.weightPacked = groups == 1 ? PackedLinear.pack(weight, outChannels, inChannels * kernel) : null;
         this.bias = bias;
     }
 
@@ -168,13 +169,14 @@ public final class Conv1dLayer implements StreamingModule {
     /**
      * The conv over the first {@code tin} columns of padded input. A streaming step of one frame
      * leaves the deep layers only a handful of output columns; vectorising over time is then
-     * useless, so a kernel vectorised over output channels takes over. Both follow CpuOps's
+     * useless, so a kernel vectorised over output channels takes over (also for the short, wide
+     * layers at the end of an encoder, see {@link CpuOps#prefersPackedConv}). Both follow CpuOps's
      * arithmetic contract, so the choice never changes a bit.
      */
     private float[][] conv(CpuContext ctx, float[][] padded, int tin) {
         int tout = tin < span() ? 0 : (tin - span()) / stride + 1;
-        if (weightByTap != null && tout <= CpuOps.FEW_FRAMES) {
-            return CpuOps.conv1dFewFrames(padded, tin, weightByTap, bias, outChannels, kernel, stride, dilation);
+        if (weightPacked != null && CpuOps.prefersPackedConv(tout, outChannels, inChannels, kernel)) {
+            return CpuOps.conv1dFewFrames(ctx, padded, tin, weightPacked, bias, kernel, stride, dilation);
         }
         return CpuOps.conv1d(ctx, padded, tin, weight, bias, outChannels, kernel, stride, dilation, groups);
     }

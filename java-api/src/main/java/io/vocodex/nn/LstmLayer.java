@@ -2,6 +2,7 @@ package io.vocodex.nn;
 
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.PackedLinear;
 import io.vocodex.model.Weights;
 
 /**
@@ -16,8 +17,8 @@ public final class LstmLayer implements StreamingModule {
     private final boolean skip;
     private final float[][] wih;
     private final float[][] whh;
-    private final float[][] wihT; // (dim, 4*dim): the streaming-step layout
-    private final float[][] whhT;
+    private final PackedLinear[] wihPacked; // the streaming-step layout
+    private final PackedLinear[] whhPacked;
     private final float[][] bih;
     private final float[][] bhh;
 
@@ -28,15 +29,15 @@ public final class LstmLayer implements StreamingModule {
         this.skip = skip;
         wih = new float[layers][];
         whh = new float[layers][];
-        wihT = new float[layers][];
-        whhT = new float[layers][];
+        wihPacked = new PackedLinear[layers];
+        whhPacked = new PackedLinear[layers];
         bih = new float[layers][];
         bhh = new float[layers][];
         for (int l = 0; l < layers; l++) {
             wih[l] = w.floats("weight_ih_l" + l, 4 * dim, dim);
             whh[l] = w.floats("weight_hh_l" + l, 4 * dim, dim);
-            wihT[l] = CpuOps.transposeMatrix(wih[l], 4 * dim, dim);
-            whhT[l] = CpuOps.transposeMatrix(whh[l], 4 * dim, dim);
+            wihPacked[l] = PackedLinear.pack(wih[l], 4 * dim, dim);
+            whhPacked[l] = PackedLinear.pack(whh[l], 4 * dim, dim);
             bih[l] = w.floats("bias_ih_l" + l, 4 * dim);
             bhh[l] = w.floats("bias_hh_l" + l, 4 * dim);
         }
@@ -71,10 +72,10 @@ public final class LstmLayer implements StreamingModule {
         }
         float[][] y = x;
         for (int l = 0; l < layers; l++) {
-            // A streaming step has a frame or two: the kernel over pre-transposed weights is ~10x
-            // faster there and computes the same bits (CpuOps arithmetic contract).
+            // A streaming step has a frame or two: the kernel over packed weights is much faster
+            // there and computes the same bits (CpuOps arithmetic contract).
             y = Frames.length(y) < CpuOps.LSTM_PACK_MIN_STEPS
-                    ? CpuOps.lstmLayerFewSteps(y, wihT[l], whhT[l], bih[l], bhh[l], st.h[l], st.c[l])
+                    ? CpuOps.lstmLayerFewSteps(ctx, y, wihPacked[l], whhPacked[l], bih[l], bhh[l], st.h[l], st.c[l])
                     : CpuOps.lstmLayer(ctx, y, wih[l], whh[l], bih[l], bhh[l], st.h[l], st.c[l]);
         }
         return skip ? CpuOps.add(y, x) : y;

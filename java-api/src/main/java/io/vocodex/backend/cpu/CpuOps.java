@@ -407,6 +407,22 @@ public final class CpuOps {
     /** Output columns up to which {@link #conv1dFewFrames} beats the time-vectorised kernel. */
     public static final int FEW_FRAMES = 16;
 
+    /**
+     * Whether {@link #conv1dFewFrames(CpuContext, float[][], int, PackedLinear, float[], int, int, int)}
+     * beats {@link #conv1d} (groups = 1): for a few output columns always; otherwise when there
+     * are at least 256 output channels (a full vector panel) and up to 256 columns, or at least 512
+     * channels and any number of columns, as long as the gathered windows stay under 32 MB
+     * (Mimi's SEANet convs from 256 -> 512 channels on: ~1.3-1.6x, measured with both on 1 thread;
+     * at 256 channels and thousands of columns the two are even).
+     */
+    public static boolean prefersPackedConv(int tout, int cout, int cin, int kernel) {
+        if (tout <= FEW_FRAMES) {
+            return true;
+        }
+        boolean wide = cout >= 512 || (cout >= 256 && tout <= 256);
+        return wide && (long) tout * cin * kernel <= 1L << 23;
+    }
+
     /** {@code (Cout, Cin, K)} to {@code (Cin*K, Cout)}: the layout {@link #conv1dFewFrames} reads. */
     public static float[] transposeConvWeight(float[] w, int cout, int cin, int kernel) {
         float[] t = new float[w.length];
@@ -451,19 +467,57 @@ public final class CpuOps {
         return out;
     }
 
+    /**
+     * {@link #conv1d} (groups = 1) for outputs of only a few columns, with the weight packed as a
+     * linear layer {@code (Cout, Cin*K)} ({@code PackedLinear.pack(w, cout, cin * kernel)}, the
+     * conv weight's own row-major layout): the few input windows are gathered into rows
+     * {@code [t][ci*K + k]} and multiplied by {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}.
+     * Each output keeps the contract's order (terms {@code ci*K + k} ascending from 0, then
+     * {@code + bias}), so the result is bit-identical to {@link #conv1d}; unlike the plain
+     * few-frames loop, every weight is read once for all columns, and the threads split the outputs.
+     */
+    public static float[][] conv1dFewFrames(CpuContext ctx, float[][] x, int tin, PackedLinear w, float[] bias,
+                                            int kernel, int stride, int dilation) {
+        int cin = x.length;
+        int cout = w.outFeatures();
+        int span = (kernel - 1) * dilation + 1;
+        int tout = tin < span ? 0 : (tin - span) / stride + 1;
+        float[][] windows = new float[tout][cin * kernel];
+        for (int ci = 0; ci < cin; ci++) {
+            float[] xr = x[ci];
+            for (int t = 0; t < tout; t++) {
+                float[] row = windows[t];
+                for (int k = 0; k < kernel; k++) {
+                    row[ci * kernel + k] = xr[t * stride + k * dilation];
+                }
+            }
+        }
+        float[][] acc = TransformerOps.linearRows(ctx, windows, w);
+        float[][] out = new float[cout][tout];
+        for (int t = 0; t < tout; t++) {
+            float[] a = acc[t];
+            for (int co = 0; co < cout; co++) {
+                out[co][t] = bias == null ? a[co] : a[co] + bias[co];
+            }
+        }
+        return out;
+    }
+
     /** ELU in place: {@code x > 0 ? x : alpha * (exp(x) - 1)}. */
     public static void eluInPlace(float[][] x, float alpha) {
+        EluScratch scratch = new EluScratch();
         for (float[] row : x) {
-            eluRow(row, row, row.length, alpha);
+            eluRow(row, row, row.length, alpha, scratch);
         }
     }
 
     /** A copy of {@code x} with ELU applied (one pass, no intermediate copy). */
     public static float[][] elu(float[][] x, float alpha) {
         float[][] y = new float[x.length][];
+        EluScratch scratch = new EluScratch();
         for (int c = 0; c < x.length; c++) {
             y[c] = new float[x[c].length];
-            eluRow(x[c], y[c], x[c].length, alpha);
+            eluRow(x[c], y[c], x[c].length, alpha, scratch);
         }
         return y;
     }
@@ -471,20 +525,105 @@ public final class CpuOps {
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
     private static final float LN2_LO = 1.428606765330187045e-06f;
+    /** 1.5 * 2^23: {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)} (ties to even) for {@code |y| <= 2^22}. */
+    private static final float ROUNDER = 12582912f;
+    private static final int ROUNDER_BITS = 0x4B400000;
+    static final int ELU_BLOCK = 256;
+
+    /** Per-call block scratch of {@link #eluRow} (one per caller, never shared). */
+    static final class EluScratch {
+        final float[] in = new float[ELU_BLOCK];
+        final float[] big = new float[ELU_BLOCK];
+        final float[] r = new float[ELU_BLOCK];
+        final float[] scale = new float[ELU_BLOCK];
+        final float[] neg = new float[ELU_BLOCK];
+    }
 
     /**
-     * {@code y[i] = x[i] > 0 ? x[i] : alpha * expm1(x[i])} with a branch-free float expm1 that the
-     * JIT vectorises (Math.expm1 is a slow library call: it made ELU ~40% of EnCodec's CPU time).
+     * {@code y[i] = x[i] > 0 ? x[i] : alpha * expm1(x[i])} with a branch-free float expm1
+     * (Math.expm1 is a slow library call: it made ELU ~40% of EnCodec's CPU time).
      * expm1 is computed as {@code 2^k expm1(r) + (2^k - 1)} with {@code x = k ln2 + r},
      * {@code |r| <= ln2/2} and a degree-8 Taylor polynomial for {@code expm1(r)} (truncation < 3e-9
-     * relative); within 1 ulp of {@code Math.expm1} everywhere (see CpuOpsTest), far inside the
-     * parity budget.
+     * relative); within 1 ulp of {@code Math.expm1} everywhere (see Expm1Test), far inside the
+     * parity budget. {@link #expm1NonPositive} is the same arithmetic for one value.
+     *
+     * <p>C2 (Java 17) vectorises none of it as one loop (the body is too large and mixes float and
+     * int lanes), so a block runs as six small loops that each vectorise, over block scratch;
+     * {@code k} comes from the rounding constant instead of {@code Math.rint} (same value; only a
+     * zero's sign can differ, which changes neither {@code r} nor {@code 2^k}) and the final
+     * select is done on the bit patterns. Every value is bit-identical to {@link #expm1NonPositive}'s
+     * path (EluExactTest compares them over a dense sweep of all floats).
      */
+    static void eluRow(float[] x, float[] y, int n, float alpha, EluScratch s) {
+        float[] in = s.in;
+        float[] big = s.big;
+        float[] r = s.r;
+        float[] scale = s.scale;
+        float[] neg = s.neg;
+        for (int i0 = 0; i0 < n; i0 += ELU_BLOCK) {
+            int m = Math.min(ELU_BLOCK, n - i0);
+            System.arraycopy(x, i0, in, 0, m);
+            eluReduce(in, big, r, m);
+            eluScale(big, scale, m);
+            eluPolynomial(r, m);
+            eluNegative(scale, r, neg, alpha, m);
+            eluSelect(in, neg, m);
+            System.arraycopy(in, 0, y, i0, m);
+        }
+    }
+
+    /** {@link #eluRow(float[], float[], int, float, EluScratch)} with its own scratch (scripts/check-elu-port calls this one). */
     static void eluRow(float[] x, float[] y, int n, float alpha) {
-        for (int i = 0; i < n; i++) {
-            float v = x[i];
-            float e = expm1NonPositive(Math.max(Math.min(v, 0f), -87f));
-            y[i] = v > 0f ? v : alpha * e;
+        eluRow(x, y, n, alpha, new EluScratch());
+    }
+
+    /** {@code t = clamp(v, -87, 0)}, {@code big = t log2e + ROUNDER} (so {@code k = big - ROUNDER}), {@code r = t - k ln2}. */
+    private static void eluReduce(float[] in, float[] big, float[] r, int m) {
+        for (int j = 0; j < m; j++) {
+            float t = Math.max(Math.min(in[j], 0f), -87f);
+            float b = t * LOG2E + ROUNDER;
+            float k = b - ROUNDER;
+            big[j] = b;
+            r[j] = (t - k * LN2_HI) - k * LN2_LO;
+        }
+    }
+
+    /** {@code 2^k} from the bits of {@code k + ROUNDER} (k in [-126, 0]). */
+    private static void eluScale(float[] big, float[] scale, int m) {
+        for (int j = 0; j < m; j++) {
+            scale[j] = Float.intBitsToFloat((Float.floatToRawIntBits(big[j]) - ROUNDER_BITS + 127) << 23);
+        }
+    }
+
+    /** {@code r <- expm1(r) = r + r^2 p(r)}. */
+    private static void eluPolynomial(float[] r, int m) {
+        for (int j = 0; j < m; j++) {
+            float v = r[j];
+            float p = 1f / 40320f;
+            p = p * v + 1f / 5040f;
+            p = p * v + 1f / 720f;
+            p = p * v + 1f / 120f;
+            p = p * v + 1f / 24f;
+            p = p * v + 1f / 6f;
+            p = p * v + 0.5f;
+            r[j] = v + v * v * p;
+        }
+    }
+
+    /** {@code alpha * (2^k expm1(r) + (2^k - 1))}. */
+    private static void eluNegative(float[] scale, float[] em1r, float[] neg, float alpha, int m) {
+        for (int j = 0; j < m; j++) {
+            float sc = scale[j];
+            neg[j] = alpha * (sc * em1r[j] + (sc - 1f));
+        }
+    }
+
+    /** {@code in[j] = in[j] > 0 ? in[j] : neg[j]} on bit patterns: {@code v > 0} iff its bits are in {@code [1, 0x7f800000]}. */
+    private static void eluSelect(float[] in, float[] neg, int m) {
+        for (int j = 0; j < m; j++) {
+            int b = Float.floatToRawIntBits(in[j]);
+            int positive = ~((b - 1) | (0x7f800000 - b)) >> 31; // all ones iff 1 <= b <= 0x7f800000
+            in[j] = Float.intBitsToFloat((b & positive) | (Float.floatToRawIntBits(neg[j]) & ~positive));
         }
     }
 
@@ -619,6 +758,40 @@ public final class CpuOps {
                     gh[o] = Math.fma(whhT[base + o], hv, gh[o]);
                 }
             }
+            for (int j = 0; j < hidden; j++) {
+                float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
+                float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
+                float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
+                float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
+                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                c[j] = cn;
+                h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                y[j][t] = h[j];
+            }
+        }
+        return y;
+    }
+
+    /**
+     * {@link #lstmLayerFewSteps} with the weights packed as linear layers ({@code PackedLinear.pack(wih, 4H, I)},
+     * {@code PackedLinear.pack(whh, 4H, H)}), bit-identical to it and to {@link #lstmLayer}: the input
+     * projection of all steps is one {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}
+     * (each weight read once for every step), the recurrent product one per step; each gate row still
+     * accumulates over its inputs in ascending order from 0, and the threads split the gate rows.
+     */
+    public static float[][] lstmLayerFewSteps(CpuContext ctx, float[][] x, PackedLinear wih, PackedLinear whh,
+                                              float[] bih, float[] bhh, float[] h, float[] c) {
+        int hidden = h.length;
+        int steps = x.length == 0 ? 0 : x[0].length;
+        float[][] y = new float[hidden][steps];
+        if (steps == 0) {
+            return y;
+        }
+        float[][] gxRows = TransformerOps.linearRows(ctx, TransformerOps.transpose(x), wih); // [T][4H]
+        float[][] hRow = {h};
+        for (int t = 0; t < steps; t++) {
+            float[] gx = gxRows[t];
+            float[] gh = TransformerOps.linearRows(ctx, hRow, whh)[0];
             for (int j = 0; j < hidden; j++) {
                 float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
                 float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];

@@ -90,13 +90,144 @@ public final class TransformerOps {
         return y;
     }
 
+    /** Rows of a batch tile in {@link #linearRows(CpuContext, float[][], PackedLinear)}: its accumulators stay in L1. */
+    static final int LINEAR_ROW_TILE = 32;
+
+    /**
+     * {@link #linearRows(CpuContext, float[][], float[], int)} with a packed weight, bit-identical
+     * to it: every output still accumulates {@code acc = fma(w[o][i], x[i], acc)} over {@code i}
+     * ascending from 0, but vectorised across a panel of outputs. Work units are (panel, tile of
+     * rows); a unit walks the inputs in chunks of {@value CpuOps#CHUNK} and folds each chunk into
+     * every row of its tile, so a weight panel is read from memory once per tile: a streaming step
+     * of a few rows streams the whole weight once, split over the threads by panel.
+     */
+    public static float[][] linearRows(CpuContext ctx, float[][] x, PackedLinear w) {
+        int rows = x.length;
+        int out = w.outFeatures();
+        int in = w.inFeatures();
+        float[][] y = new float[rows][out];
+        if (rows == 0) {
+            return y;
+        }
+        if (x[0].length != in) {
+            throw new IllegalArgumentException("linear input has " + x[0].length + " features, weight takes " + in);
+        }
+        final int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
+        final int tiles = (rows + tile - 1) / tile;
+        final int panels = w.panels.length;
+        ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
+            int p = u % panels;
+            int t0 = (u / panels) * tile;
+            int t1 = Math.min(rows, t0 + tile);
+            float[][] panel = w.panels[p];
+            int o0 = p * PackedLinear.PANEL;
+            int width = Math.min(PackedLinear.PANEL, out - o0);
+            float[][] acc = new float[t1 - t0][width];
+            for (int i0 = 0; i0 < in; i0 += CpuOps.CHUNK) {
+                int cnt = Math.min(CpuOps.CHUNK, in - i0);
+                for (int t = t0; t < t1; t++) {
+                    CpuOps.fmaRows(acc[t - t0], panel, i0, cnt, x[t], i0, width);
+                }
+            }
+            for (int t = t0; t < t1; t++) {
+                System.arraycopy(acc[t - t0], 0, y[t], o0, width);
+            }
+        });
+        return y;
+    }
+
     /** GELU {@code 0.5 x (1 + erf(x / sqrt 2))} (PyTorch's default, exact form) in place. */
     public static void geluInPlace(float[][] x) {
+        double[][] scratch = new double[4][GELU_BLOCK];
         for (float[] r : x) {
-            for (int i = 0; i < r.length; i++) {
-                double v = r[i];
-                r[i] = (float) (0.5 * v * (1.0 + erf(v / Math.sqrt(2.0))));
+            for (int i0 = 0; i0 < r.length; i0 += GELU_BLOCK) {
+                geluBlock(r, i0, Math.min(GELU_BLOCK, r.length - i0), scratch);
             }
+        }
+    }
+
+    /** {@link #geluInPlace} over the rows {@code [from, to)}, in parallel (rows are independent). */
+    public static void geluInPlace(CpuContext ctx, float[][] x, int from, int to) {
+        int cols = x.length == 0 ? 0 : x[0].length;
+        int blocksPerRow = (cols + GELU_BLOCK - 1) / GELU_BLOCK;
+        ctx.parallelFor((to - from) * blocksPerRow, GELU_BLOCK * 64L, u -> {
+            int t = from + u / blocksPerRow;
+            int i0 = (u % blocksPerRow) * GELU_BLOCK;
+            geluBlock(x[t], i0, Math.min(GELU_BLOCK, x[t].length - i0), new double[4][GELU_BLOCK]);
+        });
+    }
+
+    static final int GELU_BLOCK = 256;
+
+    /**
+     * GELU of {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
+     * vectorised across elements: the elements with {@code |z| < 3} advance their series terms
+     * together, in dense lanes that are compacted every 4 terms to those that have not yet
+     * reached {@link #erf}'s stopping point (so small {@code |z|}, which stop early, stop costing
+     * divisions). A lane may run up to 3 terms past its own stopping point; such terms are below
+     * {@code 1e-17} of its sum and decreasing, i.e. under half an ulp, so the sum stays
+     * bit-identical to the scalar loop that stopped. For {@code 6 <= |z|} erf is exactly
+     * {@code +-1} in float64 (checked for every float input: erfc(6) ~ 2e-17 is under half an ulp
+     * of 1), so the continued fraction is skipped there.
+     *
+     * @param scratch four arrays of at least {@code n}
+     */
+    static void geluBlock(float[] r, int i0, int n, double[][] scratch) {
+        double[] z2 = scratch[0];
+        double[] term = scratch[1];
+        double[] sum = scratch[2];
+        double[] sums = scratch[3];   // final series sum per element
+        int[] lane = new int[n];      // element of each dense lane
+        int open = 0;
+        for (int j = 0; j < n; j++) {
+            double z = r[i0 + j] / Math.sqrt(2.0);
+            double a = Math.abs(z);
+            if (a < 3.0) {
+                z2[open] = a * a;
+                term[open] = a;
+                sum[open] = a;
+                lane[open] = j;
+                open++;
+            }
+        }
+        for (int k = 1; k < 200 && open > 0; k++) {
+            double den = 2 * k + 1;
+            for (int q = 0; q < open; q++) {
+                term[q] *= 2.0 * z2[q] / den;
+                sum[q] += term[q];
+            }
+            if ((k & 3) == 0 || k == 199) {
+                int kept = 0;
+                for (int q = 0; q < open; q++) {
+                    // erf stops once term < sum * 1e-17; a zero sum (z == 0) never changes
+                    boolean done = !(term[q] >= sum[q] * 1e-17) || sum[q] == 0 || k == 199;
+                    if (done) {
+                        sums[lane[q]] = sum[q];
+                    } else {
+                        z2[kept] = z2[q];
+                        term[kept] = term[q];
+                        sum[kept] = sum[q];
+                        lane[kept] = lane[q];
+                        kept++;
+                    }
+                }
+                open = kept;
+            }
+        }
+        for (int j = 0; j < n; j++) {
+            double v = r[i0 + j];
+            double z = v / Math.sqrt(2.0);
+            double a = Math.abs(z);
+            double e;
+            if (a < 3.0) {
+                double m = 2.0 / Math.sqrt(Math.PI) * Math.exp(-(a * a)) * sums[j];
+                e = z < 0 ? -m : m;
+            } else if (a >= 6.0) {
+                e = z < 0 ? -1.0 : 1.0;
+            } else {
+                e = erf(z);
+            }
+            r[i0 + j] = (float) (0.5 * v * (1.0 + e));
         }
     }
 
@@ -200,6 +331,9 @@ public final class TransformerOps {
      * rows {@code lo[i] .. hi[i]} inclusive (rows in ascending position order), per head
      * {@code softmax(q.k * scale) v}.
      *
+     * <p>The keys and values are first laid out as a {@link KeyValueColumns} block (float64,
+     * keys column-wise), then every (query, head) runs {@link #attendHead}.
+     *
      * @param q rows {@code [Tq][*]}, head {@code h} in columns {@code qCol + h*headDim ...}
      * @param k rows {@code [Tk][*]}, head {@code h} in columns {@code kCol + h*headDim ...}
      * @param v rows {@code [Tk][*]}, head {@code h} in columns {@code vCol + h*headDim ...}
@@ -209,57 +343,190 @@ public final class TransformerOps {
                                       int heads, int headDim, int[] lo, int[] hi) {
         int tq = q.length;
         float[][] out = new float[tq][heads * headDim];
-        double scale = 1.0 / Math.sqrt(headDim);
-        int maxKeys = 0;
-        for (int i = 0; i < tq; i++) {
-            maxKeys = Math.max(maxKeys, hi[i] - lo[i] + 1);
+        KeyValueColumns kv = new KeyValueColumns(heads, headDim, Math.max(1, k.length));
+        for (int j = 0; j < k.length; j++) {
+            kv.put(j, k[j], kCol, v[j], vCol);
         }
-        final int cap = Math.max(1, maxKeys);
-        ctx.parallelFor(tq, (long) heads * headDim * cap * 2, i -> {
-            double[] s = new double[cap];
-            double[] acc = new double[headDim];
-            float[] qr = q[i];
-            for (int h = 0; h < heads; h++) {
-                int qc = qCol + h * headDim;
-                int kc = kCol + h * headDim;
-                int vc = vCol + h * headDim;
-                int n = hi[i] - lo[i] + 1;
-                if (n <= 0) {
-                    // No visible key: PyTorch's softmax over an all -inf row gives NaN.
-                    for (int d = 0; d < headDim; d++) {
-                        out[i][h * headDim + d] = Float.NaN;
-                    }
-                    continue;
-                }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    float[] kr = k[lo[i] + j];
-                    double dot = 0;
-                    for (int d = 0; d < headDim; d++) {
-                        dot += (double) qr[qc + d] * kr[kc + d];
-                    }
-                    s[j] = dot * scale;
-                    max = Math.max(max, s[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < n; j++) {
-                    s[j] = Math.exp(s[j] - max);
-                    sum += s[j];
-                }
-                java.util.Arrays.fill(acc, 0);
-                for (int j = 0; j < n; j++) {
-                    float[] vr = v[lo[i] + j];
-                    double p = s[j] / sum;
-                    for (int d = 0; d < headDim; d++) {
-                        acc[d] += p * vr[vc + d];
-                    }
-                }
-                for (int d = 0; d < headDim; d++) {
-                    out[i][h * headDim + d] = (float) acc[d];
-                }
-            }
+        ctx.parallelFor(tq * heads, (long) headDim * Math.max(1, k.length) * 2, u -> {
+            int i = u / heads;
+            int h = u - i * heads;
+            int n = hi[i] - lo[i] + 1;
+            attendHead(q[i], qCol, kv, h, lo[i], n, new double[kv.capacity], new double[headDim], out[i]);
         });
         return out;
+    }
+
+    /**
+     * Keys and values of attention laid out for vectorised scoring, in float64 (C2 on Java 17 does
+     * not vectorise float-to-double conversion, and the contract multiplies in float64): key
+     * component {@code c = h*headDim + d} of slot {@code s} at {@code keys[c][s]} (a row per
+     * component, so one query's scores over many slots are one vectorised loop per component), value
+     * of head {@code h} at slot {@code s} in {@code values[h][s]}. Used as the whole key sequence in
+     * batch and as the ring KV cache of a stream ({@code slot = position % capacity}).
+     */
+    public static final class KeyValueColumns {
+        final int heads;
+        final int headDim;
+        final int capacity;
+        final double[][] keys;
+        final double[][][] values;
+
+        public KeyValueColumns(int heads, int headDim, int capacity) {
+            this.heads = heads;
+            this.headDim = headDim;
+            this.capacity = capacity;
+            this.keys = new double[heads * headDim][capacity];
+            this.values = new double[heads][capacity][headDim];
+        }
+
+        public int capacity() {
+            return capacity;
+        }
+
+        /** Stores one position's key ({@code k[kCol ...]}) and value ({@code v[vCol ...]}) at {@code slot}. */
+        public void put(int slot, float[] k, int kCol, float[] v, int vCol) {
+            for (int c = 0; c < heads * headDim; c++) {
+                keys[c][slot] = k[kCol + c];
+            }
+            for (int h = 0; h < heads; h++) {
+                double[] vr = values[h][slot];
+                for (int d = 0; d < headDim; d++) {
+                    vr[d] = v[vCol + h * headDim + d];
+                }
+            }
+        }
+    }
+
+    /**
+     * Head {@code h} of one query over {@code n} keys in ascending position order, stored in
+     * {@code kv} at slots {@code firstSlot, firstSlot+1, ...} (modulo its capacity); writes
+     * {@code out[h*headDim ...]}. The one-query case of {@link #attendHeadQueries}.
+     *
+     * @param scores scratch of at least {@code kv.capacity()}; {@code acc} scratch of {@code headDim}
+     */
+    public static void attendHead(float[] q, int qCol, KeyValueColumns kv, int h, int firstSlot, int n,
+                                  double[] scores, double[] acc, float[] out) {
+        attendHeadQueries(new float[][] {q}, qCol, kv, h, new int[] {firstSlot}, new int[] {n},
+                new double[][] {scores}, new double[][] {acc}, new float[][] {out});
+    }
+
+    /**
+     * Head {@code h} of the queries {@code q[i]}, {@code i < q.length}: query {@code i} sees
+     * {@code n[i]} keys in ascending position order at slots {@code firstSlot[i], firstSlot[i]+1, ...}
+     * (modulo the capacity). The runs must start in non-decreasing position order and together
+     * span at most the capacity, as the queries of a chunk of consecutive positions do. Writes
+     * {@code out[i][h*headDim ...]}.
+     *
+     * <p>Arithmetic per the contract, for each query: each score is
+     * {@code dot = 0; for d ascending: dot += (double) q * k} (the float64 product of two floats is
+     * exact), scaled by {@code 1/sqrt(headDim)}; then max, {@code exp(s - max)} and their sum in key
+     * order; then {@code acc[d] += (s / sum) * v[d]} in key order, rounded once. The scores of all
+     * keys advance together (vectorised across slots), and each key row and value row is read once
+     * from memory for all the queries (the others reread it from L1): neither changes any element's
+     * order.
+     *
+     * @param scores per query, scratch of at least {@code kv.capacity()}; {@code acc} per query, of {@code headDim}
+     */
+    public static void attendHeadQueries(float[][] q, int qCol, KeyValueColumns kv, int h,
+                                         int[] firstSlot, int[] n, double[][] scores, double[][] acc, float[][] out) {
+        int m = q.length;
+        int headDim = kv.headDim;
+        int cap = kv.capacity;
+        int o0 = h * headDim;
+        // The union run: from the earliest-starting query's first slot to the end of the longest-reaching one.
+        int first = -1;
+        int span = 0;
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
+            }
+            if (first < 0) {
+                first = firstSlot[i];
+                span = n[i];
+            } else {
+                int offset = Math.floorMod(firstSlot[i] - first, cap);
+                span = Math.max(span, offset + n[i]);
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                // No visible key: PyTorch's softmax over an all -inf row gives NaN.
+                for (int d = 0; d < headDim; d++) {
+                    out[i][o0 + d] = Float.NaN;
+                }
+            }
+        }
+        if (first < 0) {
+            return;
+        }
+        int a0 = first;
+        int a1 = Math.min(cap, first + span);   // first run of slots [a0, a1)
+        int b1 = span - (a1 - a0);              // wrapped run [0, b1)
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(scores[i], a0, a1, 0.0);
+            java.util.Arrays.fill(scores[i], 0, b1, 0.0);
+        }
+        int qc = qCol + o0;
+        for (int d = 0; d < headDim; d++) {
+            double[] kr = kv.keys[o0 + d];
+            for (int i = 0; i < m; i++) {
+                double qd = q[i][qc + d];
+                double[] sc = scores[i];
+                for (int s = a0; s < a1; s++) {
+                    sc[s] += qd * kr[s];
+                }
+                for (int s = 0; s < b1; s++) {
+                    sc[s] += qd * kr[s];
+                }
+            }
+        }
+        double scale = 1.0 / Math.sqrt(headDim);
+        double[] sums = new double[m];
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
+            }
+            double[] sc = scores[i];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
+                sc[s] = sc[s] * scale;
+                max = Math.max(max, sc[s]);
+            }
+            double sum = 0;
+            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
+                sc[s] = Math.exp(sc[s] - max);
+                sum += sc[s];
+            }
+            sums[i] = sum;
+            java.util.Arrays.fill(acc[i], 0, headDim, 0.0);
+        }
+        double[][] vh = kv.values[h];
+        // Walk the union run in position order; query i takes the keys of its own run, in order.
+        for (int j = 0, s = a0; j < span; j++, s = s + 1 == cap ? 0 : s + 1) {
+            double[] vr = vh[s];
+            for (int i = 0; i < m; i++) {
+                if (n[i] <= 0) {
+                    continue;
+                }
+                int rel = Math.floorMod(s - firstSlot[i], cap);
+                if (rel >= n[i]) {
+                    continue;
+                }
+                double p = scores[i][s] / sums[i];
+                double[] ai = acc[i];
+                for (int d = 0; d < headDim; d++) {
+                    ai[d] += p * vr[d];
+                }
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            if (n[i] <= 0) {
+                continue;
+            }
+            for (int d = 0; d < headDim; d++) {
+                out[i][o0 + d] = (float) acc[i][d];
+            }
+        }
     }
 
     /** {@code x[t][i] += scale[i] * u[t][i]} (layer scale then residual add, each rounded to float32). */

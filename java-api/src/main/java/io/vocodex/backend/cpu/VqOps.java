@@ -70,4 +70,162 @@ public final class VqOps {
         });
         return out;
     }
+
+    /** {@code (N, D)} row-major to rows {@code [D][N]}: the layout {@link #nearestCodesByColumns} reads. */
+    public static float[][] codebookColumns(float[] codebook, int numCodes, int dim) {
+        float[][] t = new float[dim][numCodes];
+        for (int n = 0; n < numCodes; n++) {
+            for (int d = 0; d < dim; d++) {
+                t[d][n] = codebook[n * dim + d];
+            }
+        }
+        return t;
+    }
+
+    /** Frames that share each pass over a tile of codes. */
+    static final int FRAME_GROUP = 8;
+    /** Codes per tile: the tile's columns of the codebook ({@code D x 512} floats) stay in L2. */
+    static final int CODE_TILE = 512;
+
+    /**
+     * {@link #nearestCodes} with the codebook in columns ({@link #codebookColumns}), bit-identical
+     * to it: every distance keeps its operation order ({@code acc += (-2x_d) * e_d} for {@code d}
+     * ascending, each product and sum rounded, then {@code + |x|^2}, {@code + |e|^2}, square root),
+     * but the distances of all codes of a tile advance together (vectorised across codes), a tile is
+     * shared by a group of frames, and with few frames the threads split the codes (each part's
+     * first minimum, merged in code order with strict comparison, is the global first minimum).
+     *
+     * @param codebookT {@code [D][N]}
+     */
+    public static int[] nearestCodesByColumns(CpuContext ctx, float[][] x, float[][] codebookT, float[] codeNorms) {
+        int dim = x.length;
+        int frames = dim == 0 ? 0 : x[0].length;
+        int numCodes = codeNorms.length;
+        int[] out = new int[frames];
+        if (frames == 0 || numCodes == 0) {
+            return out;
+        }
+        int groups = (frames + FRAME_GROUP - 1) / FRAME_GROUP;
+        int threads = ctx.threads();
+        int parts = threads == 1 || groups >= 4 * threads ? 1
+                : Math.max(1, Math.min(numCodes / 256, (4 * threads + groups - 1) / groups));
+        int perPart = (numCodes + parts - 1) / parts;
+        float[][] bestDist = new float[groups * parts][];
+        int[][] bestCode = new int[groups * parts][];
+        ctx.parallelFor(groups * parts, (long) perPart * dim * Math.min(frames, FRAME_GROUP), u -> {
+            int gi = u / parts;
+            int part = u - gi * parts;
+            int t0 = gi * FRAME_GROUP;
+            int g = Math.min(FRAME_GROUP, frames - t0);
+            int n0 = part * perPart;
+            int n1 = Math.min(numCodes, n0 + perPart);
+            float[][] m2x = new float[g][dim];
+            float[] xx = new float[g];
+            for (int j = 0; j < g; j++) {
+                float acc = 0f;
+                for (int d = 0; d < dim; d++) {
+                    float v = x[d][t0 + j];
+                    m2x[j][d] = -2f * v;
+                    float p = v * v;
+                    acc = acc + p;
+                }
+                xx[j] = acc;
+            }
+            float[] bd = new float[g];
+            int[] bc = new int[g];
+            java.util.Arrays.fill(bd, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(bc, n0);
+            float[][] acc = new float[g][numCodes];
+            for (int c0 = n0; c0 < n1; c0 += CODE_TILE) {
+                int c1 = Math.min(n1, c0 + CODE_TILE);
+                for (int d0 = 0; d0 < dim; d0 += CpuOps.CHUNK) {
+                    int cnt = Math.min(CpuOps.CHUNK, dim - d0);
+                    for (int j = 0; j < g; j++) {
+                        mulAddRows(acc[j], codebookT, d0, cnt, m2x[j], c0, c1);
+                    }
+                }
+                for (int j = 0; j < g; j++) {
+                    float[] a = acc[j];
+                    float xj = xx[j];
+                    for (int n = c0; n < c1; n++) {
+                        float v = a[n] + xj;
+                        v = v + codeNorms[n];
+                        a[n] = (float) Math.sqrt(Math.max(v, 0f));
+                    }
+                    float best = bd[j];
+                    int arg = bc[j];
+                    for (int n = c0; n < c1; n++) {
+                        if (a[n] < best) { // strict: the lowest index wins ties
+                            best = a[n];
+                            arg = n;
+                        }
+                    }
+                    bd[j] = best;
+                    bc[j] = arg;
+                }
+            }
+            bestDist[u] = bd;
+            bestCode[u] = bc;
+        });
+        for (int gi = 0; gi < groups; gi++) {
+            int t0 = gi * FRAME_GROUP;
+            int g = Math.min(FRAME_GROUP, frames - t0);
+            for (int j = 0; j < g; j++) {
+                float bd = Float.POSITIVE_INFINITY;
+                int bc = 0;
+                for (int part = 0; part < parts; part++) {
+                    int u = gi * parts + part;
+                    if (bestDist[u][j] < bd) {
+                        bd = bestDist[u][j];
+                        bc = bestCode[u][j];
+                    }
+                }
+                out[t0 + j] = bc;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code acc[n] = (((acc[n] + s[k0] * rows[k0][n]) + s[k0+1] * rows[k0+1][n]) + ...)} for
+     * {@code n in [from, to)}, {@code cnt <= 6} terms in ascending order, every product and sum
+     * rounded (no fma: the contract's reference-GEMM order).
+     */
+    static void mulAddRows(float[] acc, float[][] rows, int k0, int cnt, float[] s, int from, int to) {
+        switch (cnt) {
+            case 6 -> {
+                float[] r0 = rows[k0];
+                float[] r1 = rows[k0 + 1];
+                float[] r2 = rows[k0 + 2];
+                float[] r3 = rows[k0 + 3];
+                float[] r4 = rows[k0 + 4];
+                float[] r5 = rows[k0 + 5];
+                float s0 = s[k0];
+                float s1 = s[k0 + 1];
+                float s2 = s[k0 + 2];
+                float s3 = s[k0 + 3];
+                float s4 = s[k0 + 4];
+                float s5 = s[k0 + 5];
+                for (int n = from; n < to; n++) {
+                    float a = acc[n];
+                    a = a + s0 * r0[n];
+                    a = a + s1 * r1[n];
+                    a = a + s2 * r2[n];
+                    a = a + s3 * r3[n];
+                    a = a + s4 * r4[n];
+                    a = a + s5 * r5[n];
+                    acc[n] = a;
+                }
+            }
+            default -> {
+                for (int k = k0; k < k0 + cnt; k++) {
+                    float[] r = rows[k];
+                    float sk = s[k];
+                    for (int n = from; n < to; n++) {
+                        acc[n] = acc[n] + sk * r[n];
+                    }
+                }
+            }
+        }
+    }
 }

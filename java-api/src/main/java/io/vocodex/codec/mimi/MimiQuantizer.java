@@ -27,7 +27,7 @@ public final class MimiQuantizer {
         final int outDim;
         final float[] inputProj;  // (dim, inDim)
         final float[] outputProj; // (outDim, dim)
-        final float[][] codebooks; // [k] (bins, dim)
+        final float[][][] codebooks; // [k] columns [dim][bins] (VqOps.codebookColumns)
         final float[][] norms;
 
         Rvq(Weights w, int dim, int inDim, int outDim, int bins, int layers) {
@@ -36,7 +36,7 @@ public final class MimiQuantizer {
             this.outDim = outDim;
             inputProj = w.floats("input_proj.weight", dim, inDim, 1);
             outputProj = w.floats("output_proj.weight", outDim, dim, 1);
-            codebooks = new float[layers][];
+            codebooks = new float[layers][][];
             norms = new float[layers][];
             for (int k = 0; k < layers; k++) {
                 Weights cb = w.prefix("vq.layers." + k + "._codebook");
@@ -52,7 +52,7 @@ public final class MimiQuantizer {
                         e[n * dim + d] = sum[n * dim + d] / u;
                     }
                 }
-                codebooks[k] = e;
+                codebooks[k] = VqOps.codebookColumns(e, bins, dim);
                 norms[k] = VqOps.squaredNorms(e, bins, dim);
             }
         }
@@ -62,14 +62,15 @@ public final class MimiQuantizer {
             int frames = residual.length == 0 ? 0 : residual[0].length;
             int[][] codes = new int[nq][];
             for (int k = 0; k < nq; k++) {
-                int[] idx = VqOps.nearestCodes(ctx, residual, codebooks[k], norms[k], bins);
+                int[] idx = VqOps.nearestCodesByColumns(ctx, residual, codebooks[k], norms[k]);
                 codes[k] = idx;
                 if (k + 1 < nq) {
-                    float[] cb = codebooks[k];
+                    float[][] cb = codebooks[k];
                     for (int d = 0; d < dim; d++) {
                         float[] r = residual[d];
+                        float[] column = cb[d];
                         for (int t = 0; t < frames; t++) {
-                            r[t] = r[t] - cb[idx[t] * dim + d];
+                            r[t] = r[t] - column[idx[t]];
                         }
                     }
                 }
@@ -82,12 +83,13 @@ public final class MimiQuantizer {
             int frames = codes[from].length;
             float[][] q = new float[dim][frames];
             for (int k = from; k < to; k++) {
-                float[] cb = codebooks[k - from];
+                float[][] cb = codebooks[k - from];
                 int[] idx = codes[k];
                 for (int d = 0; d < dim; d++) {
                     float[] o = q[d];
+                    float[] column = cb[d];
                     for (int t = 0; t < frames; t++) {
-                        o[t] = o[t] + cb[idx[t] * dim + d];
+                        o[t] = o[t] + column[idx[t]];
                     }
                 }
             }

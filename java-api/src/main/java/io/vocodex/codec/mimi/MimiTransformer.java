@@ -1,6 +1,7 @@
 package io.vocodex.codec.mimi;
 
 import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.PackedLinear;
 import io.vocodex.backend.cpu.TransformerOps;
 import io.vocodex.model.Weights;
 
@@ -34,12 +35,12 @@ public final class MimiTransformer {
     private final int heads;
     private final int headDim;
     private final int context;
-    private final float[] inputProj;  // (d_model, input_dim) or null
-    private final float[] outputProj; // (output_dim, d_model) or null
+    private final PackedLinear inputProj;  // input_proj.weight (d_model, input_dim) or null
+    private final PackedLinear outputProj; // output_projs.0.weight (output_dim, d_model) or null
     private final Layer[] layers;
 
-    private record Layer(float[] norm1W, float[] norm1B, float[] inProj, float[] outProj, float[] norm2W,
-                         float[] norm2B, float[] linear1, float[] linear2, float[] scale1, float[] scale2) {
+    private record Layer(float[] norm1W, float[] norm1B, PackedLinear inProj, PackedLinear outProj, float[] norm2W,
+                         float[] norm2B, PackedLinear linear1, PackedLinear linear2, float[] scale1, float[] scale2) {
     }
 
     public MimiTransformer(MimiConfig.Transformer cfg, Weights w) {
@@ -50,8 +51,8 @@ public final class MimiTransformer {
         this.context = cfg.context();
         int inDim = cfg.inputDimension();
         int outDim = cfg.outputDimensions()[0];
-        inputProj = inDim == dim ? null : w.floats("input_proj.weight", dim, inDim);
-        outputProj = outDim == dim ? null : w.floats("output_projs.0.weight", outDim, dim);
+        inputProj = inDim == dim ? null : PackedLinear.pack(w.floats("input_proj.weight", dim, inDim), dim, inDim);
+        outputProj = outDim == dim ? null : PackedLinear.pack(w.floats("output_projs.0.weight", outDim, dim), outDim, dim);
         layers = new Layer[cfg.numLayers()];
         int ff = cfg.dimFeedforward();
         for (int i = 0; i < layers.length; i++) {
@@ -63,9 +64,11 @@ public final class MimiTransformer {
             float[] out = a.contains("out_projs.0.weight") ? a.floats("out_projs.0.weight", dim, dim)
                     : a.floats("out_proj.weight", dim, dim);
             boolean ls = cfg.layerScale() != null;
-            layers[i] = new Layer(l.floats("norm1.weight", dim), l.floats("norm1.bias", dim), in, out,
+            layers[i] = new Layer(l.floats("norm1.weight", dim), l.floats("norm1.bias", dim),
+                    PackedLinear.pack(in, 3 * dim, dim), PackedLinear.pack(out, dim, dim),
                     l.floats("norm2.weight", dim), l.floats("norm2.bias", dim),
-                    l.floats("linear1.weight", ff, dim), l.floats("linear2.weight", dim, ff),
+                    PackedLinear.pack(l.floats("linear1.weight", ff, dim), ff, dim),
+                    PackedLinear.pack(l.floats("linear2.weight", dim, ff), dim, ff),
                     ls ? l.floats("layer_scale_1.scale", dim) : null, ls ? l.floats("layer_scale_2.scale", dim) : null);
         }
     }
@@ -82,7 +85,7 @@ public final class MimiTransformer {
         }
         float[][] h = TransformerOps.transpose(x);
         if (inputProj != null) {
-            h = TransformerOps.linearRows(ctx, h, inputProj, dim);
+            h = TransformerOps.linearRows(ctx, h, inputProj);
         }
         int[] lo = new int[t];
         int[] hi = new int[t];
@@ -101,7 +104,7 @@ public final class MimiTransformer {
     /** norm1, in_proj, RoPE on q and k at positions {@code first...}: rows {@code [q | k | v]}. */
     private float[][] project(CpuContext ctx, Layer layer, float[][] h, long first) {
         float[][] n = TransformerOps.layerNorm(h, layer.norm1W, layer.norm1B, LAYER_NORM_EPS);
-        float[][] qkv = TransformerOps.linearRows(ctx, n, layer.inProj, 3 * dim);
+        float[][] qkv = TransformerOps.linearRows(ctx, n, layer.inProj);
         TransformerOps.ropeInPlace(qkv, 0, heads, headDim, first, cfg.maxPeriod());
         TransformerOps.ropeInPlace(qkv, dim, heads, headDim, first, cfg.maxPeriod());
         return qkv;
@@ -109,18 +112,18 @@ public final class MimiTransformer {
 
     /** out_proj + layer scale + residual, then the feed-forward block; updates {@code h} in place. */
     private void finishLayer(CpuContext ctx, Layer layer, float[][] h, float[][] att) {
-        float[][] upd = TransformerOps.linearRows(ctx, att, layer.outProj, dim);
+        float[][] upd = TransformerOps.linearRows(ctx, att, layer.outProj);
         TransformerOps.addScaledInPlace(h, layer.scale1, upd);
         float[][] n2 = TransformerOps.layerNorm(h, layer.norm2W, layer.norm2B, LAYER_NORM_EPS);
-        float[][] f = TransformerOps.linearRows(ctx, n2, layer.linear1, cfg.dimFeedforward());
-        TransformerOps.geluInPlace(f);
-        float[][] upd2 = TransformerOps.linearRows(ctx, f, layer.linear2, dim);
+        float[][] f = TransformerOps.linearRows(ctx, n2, layer.linear1);
+        TransformerOps.geluInPlace(ctx, f, 0, f.length);
+        float[][] upd2 = TransformerOps.linearRows(ctx, f, layer.linear2);
         TransformerOps.addScaledInPlace(h, layer.scale2, upd2);
     }
 
     private float[][] output(CpuContext ctx, float[][] h) {
         if (outputProj != null) {
-            h = TransformerOps.linearRows(ctx, h, outputProj, cfg.outputDimensions()[0]);
+            h = TransformerOps.linearRows(ctx, h, outputProj);
         }
         return TransformerOps.transpose(h);
     }
@@ -132,17 +135,17 @@ public final class MimiTransformer {
 
     /**
      * One stream: the original's {@code RingKVCache} per layer (capacity {@code context}; slot
-     * {@code p % capacity} holds position {@code p}'s rotated key and value) plus the position offset.
+     * {@code p % capacity} holds position {@code p}'s rotated key and value, in float64 columns,
+     * see {@link TransformerOps.KeyValueColumns}: about {@code 16 * layers * context * d_model}
+     * bytes) plus the position offset.
      */
     public final class Stream {
-        private final float[][][] keys = new float[layers.length][context][];
-        private final float[][][] values = new float[layers.length][context][];
-        private final long[][] slotPos = new long[layers.length][context];
+        private final TransformerOps.KeyValueColumns[] caches = new TransformerOps.KeyValueColumns[layers.length];
         private long offset;
 
         Stream() {
-            for (long[] p : slotPos) {
-                java.util.Arrays.fill(p, -1);
+            for (int i = 0; i < caches.length; i++) {
+                caches[i] = new TransformerOps.KeyValueColumns(heads, headDim, context);
             }
         }
 
@@ -159,43 +162,32 @@ public final class MimiTransformer {
             }
             float[][] h = TransformerOps.transpose(x);
             if (inputProj != null) {
-                h = TransformerOps.linearRows(ctx, h, inputProj, dim);
+                h = TransformerOps.linearRows(ctx, h, inputProj);
             }
+            long last = offset + n - 1;
             for (int li = 0; li < layers.length; li++) {
                 Layer layer = layers[li];
                 float[][] qkv = project(ctx, layer, h, offset);
-                // RingKVCache.complete: write the whole chunk first (index (offset + i) % capacity) ...
+                TransformerOps.KeyValueColumns cache = caches[li];
+                // RingKVCache.complete: write the whole chunk first (slot (offset + i) % capacity) ...
                 for (int i = 0; i < n; i++) {
-                    int slot = (int) ((offset + i) % context);
-                    keys[li][slot] = java.util.Arrays.copyOfRange(qkv[i], dim, 2 * dim);
-                    values[li][slot] = java.util.Arrays.copyOfRange(qkv[i], 2 * dim, 3 * dim);
-                    slotPos[li][slot] = offset + i;
+                    cache.put((int) ((offset + i) % context), qkv[i], dim, qkv[i], 2 * dim);
                 }
-                // ... then every query attends to the slots whose position p_k satisfies
-                // p_k >= 0 and 0 <= p_q - p_k < context (the causal mask), in position order.
-                float[][] att = new float[n][];
+                // ... then query p_q attends, in position order, to the positions p_k still in the ring
+                // (p_k > last - context) with 0 <= p_q - p_k < context (the causal mask).
+                float[][] att = new float[n][dim];
+                int[] firstSlot = new int[n];
+                int[] count = new int[n];
                 for (int i = 0; i < n; i++) {
                     long pq = offset + i;
-                    int count = 0;
-                    long[] order = new long[context];
-                    for (int s = 0; s < context; s++) {
-                        long pk = slotPos[li][s];
-                        if (pk >= 0 && pq - pk >= 0 && pq - pk < context) {
-                            order[count++] = pk * context + s;
-                        }
-                    }
-                    java.util.Arrays.sort(order, 0, count);
-                    float[][] kk = new float[count][];
-                    float[][] vv = new float[count][];
-                    for (int c = 0; c < count; c++) {
-                        int s = (int) (order[c] % context);
-                        kk[c] = keys[li][s];
-                        vv[c] = values[li][s];
-                    }
-                    float[][] one = TransformerOps.attention(ctx, new float[][] {qkv[i]}, 0, kk, 0, vv, 0, heads, headDim,
-                            new int[] {0}, new int[] {count - 1});
-                    att[i] = one[0];
+                    long first = Math.max(0, Math.max(pq - context + 1, last - context + 1));
+                    firstSlot[i] = (int) (first % context);
+                    count[i] = (int) (pq - first + 1);
                 }
+                // one unit per head: each key and value row is read once for all the chunk's queries
+                ctx.parallelFor(heads, (long) n * headDim * context * 2, head ->
+                        TransformerOps.attendHeadQueries(qkv, 0, cache, head, firstSlot, count,
+                                new double[n][context], new double[n][headDim], att));
                 finishLayer(ctx, layer, h, att);
             }
             offset += n;

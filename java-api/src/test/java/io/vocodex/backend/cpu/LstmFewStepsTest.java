@@ -28,6 +28,22 @@ class LstmFewStepsTest {
                 float[][] want = CpuOps.lstmLayer(ctx, x, wih, whh, bih, bhh, h1, c1);
                 float[][] got = CpuOps.lstmLayerFewSteps(x, CpuOps.transposeMatrix(wih, 4 * hidden, in),
                         CpuOps.transposeMatrix(whh, 4 * hidden, hidden), bih, bhh, h2, c2);
+                float[] h3 = h2.clone();
+                float[] c3 = c2.clone();
+                float[] h4 = h2.clone();
+                float[] c4 = c2.clone();
+                // one more run from the state both reached: the packed kernel must continue identically
+                float[][] more = CpuOps.lstmLayerFewSteps(x, CpuOps.transposeMatrix(wih, 4 * hidden, in),
+                        CpuOps.transposeMatrix(whh, 4 * hidden, hidden), bih, bhh, h3, c3);
+                float[][] packed = CpuOps.lstmLayerFewSteps(ctx, x, PackedLinear.pack(wih, 4 * hidden, in),
+                        PackedLinear.pack(whh, 4 * hidden, hidden), bih, bhh, h4, c4);
+                for (int j = 0; j < hidden; j++) {
+                    assertEquals(Float.floatToRawIntBits(h3[j]), Float.floatToRawIntBits(h4[j]), "packed h " + j);
+                    assertEquals(Float.floatToRawIntBits(c3[j]), Float.floatToRawIntBits(c4[j]), "packed c " + j);
+                    for (int t = 0; t < steps; t++) {
+                        assertEquals(Float.floatToRawIntBits(more[j][t]), Float.floatToRawIntBits(packed[j][t]), "packed y " + j + "," + t);
+                    }
+                }
                 for (int j = 0; j < hidden; j++) {
                     assertEquals(Float.floatToRawIntBits(h1[j]), Float.floatToRawIntBits(h2[j]), "h " + j);
                     assertEquals(Float.floatToRawIntBits(c1[j]), Float.floatToRawIntBits(c2[j]), "c " + j);

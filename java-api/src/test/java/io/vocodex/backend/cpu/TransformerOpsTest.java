@@ -64,6 +64,30 @@ class TransformerOpsTest {
     }
 
     @Test
+    void packedLinearRowsIsBitIdenticalToThePlainLoop() {
+        // outputs across panels (one ragged), inputs not a multiple of the chunk, rows across tiles
+        int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1}};
+        try (CpuContext three = new CpuContext(3)) {
+            for (int[] sh : shapes) {
+                int rows = sh[0];
+                int out = sh[1];
+                int in = sh[2];
+                float[][] x = rand(rows, in, 1.0);
+                float[] w = rand(out * in, 0.2);
+                PackedLinear packed = PackedLinear.pack(w, out, in);
+                assertArrayEquals(w, packed.unpack(), "pack/unpack round trip");
+                float[][] plain = TransformerOps.linearRows(CpuContext.singleThreaded(), x, w, out);
+                float[][] one = TransformerOps.linearRows(CpuContext.singleThreaded(), x, packed);
+                float[][] many = TransformerOps.linearRows(three, x, packed);
+                for (int t = 0; t < rows; t++) {
+                    assertArrayEquals(plain[t], one[t], "packed differs from plain, shape " + rows + "x" + out + "x" + in + " row " + t);
+                    assertArrayEquals(plain[t], many[t], "3 threads differ, row " + t);
+                }
+            }
+        }
+    }
+
+    @Test
     void linearRowsMatchesFloat64AndIsRowIndependent() {
         float[][] x = rand(37, 70, 1.0);
         float[] w = rand(23 * 70, 0.2);
@@ -128,6 +152,45 @@ class TransformerOpsTest {
                 double ref = 0.5 * v * (1 + erfBySimpson(v / Math.sqrt(2)));
                 assertEquals(ref, y[t][i], Math.ulp((float) ref) + 1e-12, "gelu(" + v + ")");
             }
+        }
+    }
+
+    @Test
+    void vectorisedGeluIsBitIdenticalToTheScalarErf() {
+        Random r = new Random(11);
+        int cols = 1000;
+        float[][] x = new float[6][cols];
+        for (int t = 0; t < x.length; t++) {
+            for (int i = 0; i < cols; i++) {
+                double scale = new double[] {1e-30, 1e-3, 0.5, 2, 4.2, 50}[t];
+                x[t][i] = (float) (scale * r.nextGaussian());
+            }
+        }
+        // edges: zeros, the |z| = 3 branch point (x = 3 sqrt 2) on both sides, NaN, infinities, subnormals
+        float edge = (float) (3 * Math.sqrt(2));
+        float[] specials = {0f, -0f, edge, Math.nextDown(edge), Math.nextUp(edge), -edge, Math.nextDown(-edge),
+            Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-20f, 38f, -38f};
+        System.arraycopy(specials, 0, x[2], 17, specials.length);
+        float[][] expected = new float[x.length][cols];
+        for (int t = 0; t < x.length; t++) {
+            for (int i = 0; i < cols; i++) {
+                double v = x[t][i];
+                expected[t][i] = (float) (0.5 * v * (1.0 + TransformerOps.erf(v / Math.sqrt(2.0))));
+            }
+        }
+        float[][] a = new float[x.length][];
+        float[][] b = new float[x.length][];
+        for (int t = 0; t < x.length; t++) {
+            a[t] = x[t].clone();
+            b[t] = x[t].clone();
+        }
+        TransformerOps.geluInPlace(a);
+        try (CpuContext two = new CpuContext(2)) {
+            TransformerOps.geluInPlace(two, b, 0, b.length);
+        }
+        for (int t = 0; t < x.length; t++) {
+            assertArrayEquals(expected[t], a[t], "row " + t);
+            assertArrayEquals(expected[t], b[t], "row " + t + ", 2 threads");
         }
     }
 
@@ -211,6 +274,132 @@ class TransformerOpsTest {
         float[][] one = TransformerOps.attention(CpuContext.singleThreaded(), new float[][] {qkv[7]}, 0, keys, d, keys, 2 * d,
                 heads, hd, new int[] {0}, new int[] {3});
         assertArrayEquals(out[7], one[0]);
+    }
+
+    /** The contract's attention written out plainly, one (query, head) at a time, keys in position order. */
+    static float[][] plainAttention(float[][] q, int qCol, float[][] k, int kCol, float[][] v, int vCol,
+                                    int heads, int headDim, int[] lo, int[] hi) {
+        float[][] out = new float[q.length][heads * headDim];
+        double scale = 1.0 / Math.sqrt(headDim);
+        for (int i = 0; i < q.length; i++) {
+            for (int h = 0; h < heads; h++) {
+                int n = hi[i] - lo[i] + 1;
+                if (n <= 0) {
+                    java.util.Arrays.fill(out[i], h * headDim, (h + 1) * headDim, Float.NaN);
+                    continue;
+                }
+                double[] s = new double[n];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        dot += (double) q[i][qCol + h * headDim + d] * k[lo[i] + j][kCol + h * headDim + d];
+                    }
+                    s[j] = dot * scale;
+                    max = Math.max(max, s[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) {
+                    s[j] = Math.exp(s[j] - max);
+                    sum += s[j];
+                }
+                double[] acc = new double[headDim];
+                for (int j = 0; j < n; j++) {
+                    double p = s[j] / sum;
+                    for (int d = 0; d < headDim; d++) {
+                        acc[d] += p * v[lo[i] + j][vCol + h * headDim + d];
+                    }
+                }
+                for (int d = 0; d < headDim; d++) {
+                    out[i][h * headDim + d] = (float) acc[d];
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void attentionIsBitIdenticalToThePlainLoopsIncludingRingWrap() {
+        int heads = 3;
+        int hd = 16;
+        int d = heads * hd;
+        int t = 40;
+        float[][] qkv = rand(t, 3 * d, 1.5);
+        int[] lo = new int[t];
+        int[] hi = new int[t];
+        for (int i = 0; i < t; i++) {
+            lo[i] = Math.max(0, i - 11);
+            hi[i] = i;
+        }
+        hi[5] = lo[5] - 1; // a query that sees nothing: NaN, as PyTorch
+        float[][] plain = plainAttention(qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+        try (CpuContext two = new CpuContext(2)) {
+            for (CpuContext c : new CpuContext[] {CpuContext.singleThreaded(), two}) {
+                float[][] fast = TransformerOps.attention(c, qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+                for (int i = 0; i < t; i++) {
+                    assertArrayEquals(plain[i], fast[i], "query " + i);
+                }
+            }
+        }
+        // Ring of capacity 12 holding positions 28..39 at slot p % 12: the run of keys wraps around.
+        TransformerOps.KeyValueColumns ring = new TransformerOps.KeyValueColumns(heads, hd, 12);
+        for (int p = 0; p < t; p++) {
+            ring.put(p % 12, qkv[p], d, qkv[p], 2 * d);
+        }
+        for (int p = 30; p < t; p++) {
+            int first = Math.max(28, p - 11);
+            float[] out = new float[d];
+            for (int h = 0; h < heads; h++) {
+                TransformerOps.attendHead(qkv[p], 0, ring, h, first % 12, p - first + 1, new double[12], new double[hd], out);
+            }
+            float[][] ref = plainAttention(new float[][] {qkv[p]}, 0, qkv, d, qkv, 2 * d, heads, hd,
+                    new int[] {first}, new int[] {p});
+            assertArrayEquals(ref[0], out, "ring query at position " + p);
+        }
+        // A chunk's queries together (positions 36..39, ring filled up to 39), one pass per head.
+        float[][] chunkOut = new float[4][d];
+        int[] firstSlot = new int[4];
+        int[] count = new int[4];
+        for (int i = 0; i < 4; i++) {
+            int p = 36 + i;
+            int first = Math.max(28, p - 11);
+            firstSlot[i] = first % 12;
+            count[i] = p - first + 1;
+        }
+        count[1] = 0; // and one that sees nothing
+        float[][] chunkQ = java.util.Arrays.copyOfRange(qkv, 36, 40);
+        for (int h = 0; h < heads; h++) {
+            TransformerOps.attendHeadQueries(chunkQ, 0, ring, h, firstSlot, count, new double[4][12], new double[4][hd], chunkOut);
+        }
+        for (int i = 0; i < 4; i++) {
+            int p = 36 + i;
+            int first = Math.max(28, p - 11);
+            float[][] ref = plainAttention(new float[][] {qkv[p]}, 0, qkv, d, qkv, 2 * d, heads, hd,
+                    new int[] {first}, new int[] {i == 1 ? first - 1 : p});
+            assertArrayEquals(ref[0], chunkOut[i], "chunk query " + i);
+        }
+    }
+
+    @Test
+    void nearestCodesByColumnsIsBitIdenticalToTheRowLoop() {
+        int dim = 20;
+        int n = 1500; // three code tiles, the last one ragged
+        float[] cb = flat(rand(n, dim, 0.3));
+        System.arraycopy(cb, 10 * dim, cb, 1200 * dim, dim); // an exact tie across tiles and parts
+        float[] norms = VqOps.squaredNorms(cb, n, dim);
+        float[][] columns = VqOps.codebookColumns(cb, n, dim);
+        try (CpuContext three = new CpuContext(3)) {
+            for (int frames : new int[] {1, 2, 9, 40}) {
+                float[][] x = rand(dim, frames, 0.3);
+                for (int c = 0; c < dim; c++) {
+                    x[c][0] = cb[10 * dim + c];
+                }
+                int[] want = VqOps.nearestCodes(CpuContext.singleThreaded(), x, cb, norms, n);
+                assertArrayEquals(want, VqOps.nearestCodesByColumns(CpuContext.singleThreaded(), x, columns, norms), frames + " frames");
+                assertArrayEquals(want, VqOps.nearestCodesByColumns(three, x, columns, norms), frames + " frames, 3 threads");
+                assertEquals(10, want[0]);
+            }
+        }
     }
 
     @Test
