@@ -233,26 +233,6 @@ public final class MimiModel implements CodecModel {
         return quantizer;
     }
 
-    /** The SEANet encoder's layers in order (for profiling and tools). */
-    public List<StreamingModule> encoderModules() {
-        return encoder.modules();
-    }
-
-    /** The SEANet decoder's layers in order (for profiling and tools). */
-    public List<StreamingModule> decoderModules() {
-        return decoder.modules();
-    }
-
-    /** The encoder transformer itself (for profiling and tools; its streams are independent of this model's). */
-    public MimiTransformer encoderTransformerModule() {
-        return encoderTransformer;
-    }
-
-    /** The learnt downsampling conv, 25 Hz to 12.5 Hz (for profiling and tools). */
-    public Conv1dLayer downsampleLayer() {
-        return downsample;
-    }
-
     @Override
     public int[][] encode(CpuContext ctx, float[] pcm, int nq) {
         checkNq(nq);
@@ -445,7 +425,7 @@ public final class MimiModel implements CodecModel {
         return Frames.length(x);
     }
 
-    // ---- layers for other backends (the immutable layer objects themselves) -------------------
+    // ---- layers for other backends, profiling and tools (the immutable layer objects themselves) --
 
     /** The SEANet encoder's modules, in order. */
     public List<StreamingModule> encoderModules() {

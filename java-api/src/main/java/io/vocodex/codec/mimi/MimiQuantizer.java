@@ -151,7 +151,15 @@ public final class MimiQuantizer {
         Rvq r = part == 0 ? first : rest;
         float[][] books = new float[r.codebooks.length][];
         for (int k = 0; k < books.length; k++) {
-            books[k] = r.codebooks[k].clone();
+            float[][] columns = r.codebooks[k]; // [dim][bins]
+            int numCodes = columns[0].length;
+            float[] rows = new float[numCodes * r.dim];
+            for (int d = 0; d < r.dim; d++) {
+                for (int n = 0; n < numCodes; n++) {
+                    rows[n * r.dim + d] = columns[d][n];
+                }
+            }
+            books[k] = rows;
         }
         return new PartWeights(r.dim, r.inDim, r.outDim, r.inputProj.clone(), r.outputProj.clone(), books);
     }

@@ -221,18 +221,18 @@ public final class MimiTransformer {
     /** Layer {@code i}'s weights (copies), e.g. for a device upload. */
     public LayerWeights layerWeights(int i) {
         Layer l = layers[i];
-        return new LayerWeights(l.norm1W.clone(), l.norm1B.clone(), l.inProj.clone(), l.outProj.clone(), l.norm2W.clone(),
-                l.norm2B.clone(), l.linear1.clone(), l.linear2.clone(), l.scale1 == null ? null : l.scale1.clone(),
+        return new LayerWeights(l.norm1W.clone(), l.norm1B.clone(), l.inProj.unpack(), l.outProj.unpack(), l.norm2W.clone(),
+                l.norm2B.clone(), l.linear1.unpack(), l.linear2.unpack(), l.scale1 == null ? null : l.scale1.clone(),
                 l.scale2 == null ? null : l.scale2.clone());
     }
 
     /** {@code input_proj.weight (D, inputDim)} (copy), or null when the input is already {@code D} wide. */
     public float[] inputProjection() {
-        return inputProj == null ? null : inputProj.clone();
+        return inputProj == null ? null : inputProj.unpack();
     }
 
     /** {@code output_projs.0.weight (outputDim, D)} (copy), or null when the output is {@code D} wide. */
     public float[] outputProjection() {
-        return outputProj == null ? null : outputProj.clone();
+        return outputProj == null ? null : outputProj.unpack();
     }
 }
