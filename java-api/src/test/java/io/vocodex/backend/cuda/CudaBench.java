@@ -110,40 +110,15 @@ public final class CudaBench {
         int[][][] fp32Codes = null;
         for (Precision p : Precision.values()) {
             try (CudaMimi g = CudaMimi.create(m, 0, p)) {
-                for (int batch = 1; batch <= Math.min(maxBatch, 64); batch *= 8) {
-                    float[][] clips = new float[batch][sr];
-                    for (float[] c : clips) {
-                        for (int i = 0; i < sr; i++) {
-                            c[i] = (float) (0.1 * r.nextGaussian());
-                        }
-                    }
-                    g.encodeBatch(null, clips, nq); // warm-up (module loads, pool)
-                    int reps = Math.max(2, 16 / batch);
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < reps; i++) {
-                        g.encodeBatch(null, clips, nq);
-                    }
-                    double us = (System.nanoTime() - t0) / 1e3 / reps;
-                    modelRows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
-                            "cuda_mimi_encode_" + p.name().toLowerCase(Locale.ROOT) + "_b" + batch + "_1s", us, "-", "-",
-                            batch / (us / 1e6)));
-                }
+                encodeBatchRows(g, "cuda_mimi_encode_" + p.name().toLowerCase(Locale.ROOT), Math.min(maxBatch, 64), 16, sr, nq,
+                        r, modelRows);
                 int[][][] codes = g.encodeBatch(null, agreeClips, nq);
                 if (p == Precision.FP32) {
                     fp32Codes = codes;
                 } else if (fp32Codes != null) {
-                    long same = 0;
-                    long total = 0;
-                    for (int b = 0; b < codes.length; b++) {
-                        for (int k = 0; k < nq; k++) {
-                            for (int t = 0; t < codes[b][k].length; t++) {
-                                same += codes[b][k][t] == fp32Codes[b][k][t] ? 1 : 0;
-                                total++;
-                            }
-                        }
-                    }
+                    double agreement = agreementPercent(codes, fp32Codes);
                     modelRows.add(String.format(Locale.ROOT, "mimi tf32 vs fp32 code agreement (8 clips x 1 s, %d codebooks): %.2f%%",
-                            nq, 100.0 * same / total));
+                            nq, agreement));
                 }
             }
             try (CudaMimi g = CudaMimi.create(m, 0, p); io.vocodex.Codec codec = io.vocodex.Codec.of(g, io.vocodex.Device.cuda(0))) {
@@ -179,40 +154,15 @@ public final class CudaBench {
         for (Precision p : Precision.values()) {
             CudaEncodec g = CudaEncodec.create(m, 0, p);
             try (io.vocodex.Codec codec = io.vocodex.Codec.of(g, io.vocodex.Device.cuda(0).withTf32(p == Precision.TF32))) {
-                for (int batch = 1; batch <= maxBatch; batch *= 8) {
-                    float[][] clips = new float[batch][SR];
-                    for (float[] c : clips) {
-                        for (int i = 0; i < SR; i++) {
-                            c[i] = (float) (0.1 * r.nextGaussian());
-                        }
-                    }
-                    g.encodeBatch(null, clips, nq); // warm-up (module loads, pool)
-                    int reps = Math.max(2, 64 / batch);
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < reps; i++) {
-                        g.encodeBatch(null, clips, nq);
-                    }
-                    double us = (System.nanoTime() - t0) / 1e3 / reps;
-                    modelRows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f",
-                            "cuda_encodec24_encode_" + p.name().toLowerCase(Locale.ROOT) + "_b" + batch + "_1s", us, "-", "-",
-                            batch / (us / 1e6)));
-                }
+                encodeBatchRows(g, "cuda_encodec24_encode_" + p.name().toLowerCase(Locale.ROOT), maxBatch, 64, SR, nq, r,
+                        modelRows);
                 int[][][] codes = g.encodeBatch(null, agreeClips, nq);
                 if (p == Precision.FP32) {
                     fp32Codes = codes;
                 } else if (fp32Codes != null) {
-                    long same = 0;
-                    long total = 0;
-                    for (int b = 0; b < codes.length; b++) {
-                        for (int k = 0; k < nq; k++) {
-                            for (int t = 0; t < codes[b][k].length; t++) {
-                                same += codes[b][k][t] == fp32Codes[b][k][t] ? 1 : 0;
-                                total++;
-                            }
-                        }
-                    }
+                    double agreement = agreementPercent(codes, fp32Codes);
                     modelRows.add(String.format(Locale.ROOT, "tf32 vs fp32 token agreement (8 clips x 1 s, %d codebooks): %.2f%%",
-                            nq, 100.0 * same / total));
+                            nq, agreement));
                 }
                 for (int n : new int[] {100, 1000, 5000, 20_000}) {
                     if (n > maxStreams) {
@@ -509,5 +459,45 @@ public final class CudaBench {
         CudaConv1d.Padding pad = CudaConv1d.Padding.encodec(len, k, stride, dil, true, PadMode.REFLECT);
         return () -> conv.launch(cuda.stream(), p, layer, pad, batch, x, (long) cin * len, len, y,
                 (long) cout * pad.tout(), pad.tout(), res, elu, 1f);
+    }
+
+    /**
+     * One row per batch size 1, 8, 64, ... up to {@code maxBatch}: µs per {@code encodeBatch} of that many
+     * 1 s noise clips (after one warm-up call) and clips per second; {@code repsBudget / batch} timed calls.
+     */
+    private static void encodeBatchRows(io.vocodex.codec.CodecModel g, String name, int maxBatch, int repsBudget,
+                                        int sampleRate, int nq, Random r, List<String> rows) {
+        for (int batch = 1; batch <= maxBatch; batch *= 8) {
+            float[][] clips = new float[batch][sampleRate];
+            for (float[] c : clips) {
+                for (int i = 0; i < sampleRate; i++) {
+                    c[i] = (float) (0.1 * r.nextGaussian());
+                }
+            }
+            g.encodeBatch(null, clips, nq); // warm-up (module loads, pool)
+            int reps = Math.max(2, repsBudget / batch);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                g.encodeBatch(null, clips, nq);
+            }
+            double us = (System.nanoTime() - t0) / 1e3 / reps;
+            rows.add(String.format(Locale.ROOT, "%-48s %12.0f %10s %10s %14.0f", name + "_b" + batch + "_1s", us, "-", "-",
+                    batch / (us / 1e6)));
+        }
+    }
+
+    /** Percentage of equal codes between two {@code [clip][codebook][frame]} results. */
+    private static double agreementPercent(int[][][] codes, int[][][] reference) {
+        long same = 0;
+        long total = 0;
+        for (int b = 0; b < codes.length; b++) {
+            for (int k = 0; k < codes[b].length; k++) {
+                for (int t = 0; t < codes[b][k].length; t++) {
+                    same += codes[b][k][t] == reference[b][k][t] ? 1 : 0;
+                    total++;
+                }
+            }
+        }
+        return 100.0 * same / total;
     }
 }
