@@ -1,6 +1,7 @@
 package io.vocodex.backend.cuda;
 
 import io.vocodex.VocodexException;
+import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.codec.CodecModel;
 import io.vocodex.codec.mimi.MimiModel;
@@ -262,21 +263,7 @@ public final class CudaMimi extends CudaCodecModel<MimiModel> {
     }
 
     private void checkCodes(int[][] codes) {
-        int lo = cpu.config().quantizer().nQSemantic();
-        if (codes.length < lo || codes.length > maxCodebooks()) {
-            throw new VocodexException("codes have " + codes.length + " codebooks; this model takes " + lo + ".." + maxCodebooks());
-        }
-        for (int k = 0; k < codes.length; k++) {
-            if (codes[k].length != codes[0].length) {
-                throw new VocodexException("codebook " + k + " has " + codes[k].length + " frames, codebook 0 has " + codes[0].length);
-            }
-            for (int t = 0; t < codes[k].length; t++) {
-                if (codes[k][t] < 0 || codes[k][t] >= codebookSize()) {
-                    throw new VocodexException("code " + codes[k][t] + " at codebook " + k + ", frame " + t
-                            + " is outside [0, " + codebookSize() + ")");
-                }
-            }
-        }
+        CodeValidation.check(codes, cpu.config().quantizer().nQSemantic(), maxCodebooks(), codebookSize(), "");
     }
 
     // ---- CodecModel metadata, streaming on the CPU ---------------------------------------------

@@ -2,6 +2,7 @@ package io.vocodex.codec.distilcodec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
+import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CodebookSearch;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
@@ -590,23 +591,15 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     }
 
     private void checkCodes(int[][] codes) {
-        if (codes.length != config.numCodebooks()) {
-            throw new VocodexException("codes have " + codes.length + " codebook(s); this DistilCodec takes exactly "
-                    + config.numCodebooks());
-        }
-        for (int k = 0; k < codes.length; k++) {
-            if (codes[k].length != codes[0].length) {
-                throw new VocodexException("codebook " + k + " has " + codes[k].length + " frames, codebook 0 has " + codes[0].length);
-            }
-            for (int t = 0; t < codes[k].length; t++) {
-                if (codes[k][t] < 0 || codes[k][t] >= config.codebookSize()) {
-                    throw new VocodexException("code " + codes[k][t] + " at codebook " + k + ", frame " + t
-                            + " is outside [0, " + config.codebookSize() + ")"
-                            + (codes[k][t] >= config.tokenIdOffset() && config.tokenIdOffset() > 0
-                            ? " (an LLM token id? subtract token_id_offset " + config.tokenIdOffset() + " first)" : ""));
-                }
+        int offset = config.tokenIdOffset();
+        boolean tokenIds = false;
+        for (int[] row : codes) {
+            for (int c : row) {
+                tokenIds |= offset > 0 && c >= offset;
             }
         }
+        CodeValidation.check(codes, config.numCodebooks(), config.numCodebooks(), config.codebookSize(),
+                tokenIds ? " (an LLM token id? subtract token_id_offset " + offset + " first)" : "");
     }
 
     @Override

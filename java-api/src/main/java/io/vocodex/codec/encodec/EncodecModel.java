@@ -2,6 +2,7 @@ package io.vocodex.codec.encodec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
+import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.codec.CodecModel;
 import io.vocodex.model.Weights;
@@ -212,17 +213,7 @@ public final class EncodecModel implements CodecModel {
     }
 
     private void checkCodes(int[][] codes) {
-        if (codes.length == 0 || codes.length > config.nQ()) {
-            throw new VocodexException("codes have " + codes.length + " codebooks; this model has 1.." + config.nQ());
-        }
-        for (int k = 0; k < codes.length; k++) {
-            for (int t = 0; t < codes[k].length; t++) {
-                if (codes[k][t] < 0 || codes[k][t] >= config.bins()) {
-                    throw new VocodexException("code " + codes[k][t] + " at codebook " + k + ", frame " + t
-                            + " is outside [0, " + config.bins() + ")");
-                }
-            }
-        }
+        CodeValidation.check(codes, 1, config.nQ(), config.bins(), "");
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.vocodex.codec.mimi;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vocodex.VocodexException;
+import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.codec.CodecModel;
 import io.vocodex.model.Weights;
@@ -259,22 +260,7 @@ public final class MimiModel implements CodecModel {
     }
 
     private void checkCodes(int[][] codes) {
-        if (codes.length < config.quantizer().nQSemantic() || codes.length > maxCodebooks()) {
-            throw new VocodexException("codes have " + codes.length + " codebooks; this model takes "
-                    + config.quantizer().nQSemantic() + ".." + maxCodebooks());
-        }
-        int frames = codes[0].length;
-        for (int k = 0; k < codes.length; k++) {
-            if (codes[k].length != frames) {
-                throw new VocodexException("codebook " + k + " has " + codes[k].length + " frames, codebook 0 has " + frames);
-            }
-            for (int t = 0; t < frames; t++) {
-                if (codes[k][t] < 0 || codes[k][t] >= codebookSize()) {
-                    throw new VocodexException("code " + codes[k][t] + " at codebook " + k + ", frame " + t
-                            + " is outside [0, " + codebookSize() + ")");
-                }
-            }
-        }
+        CodeValidation.check(codes, config.quantizer().nQSemantic(), maxCodebooks(), codebookSize(), "");
     }
 
     // ---------------------------------------------------------------- streaming
