@@ -522,6 +522,17 @@ public final class CpuOps {
         return y;
     }
 
+    /** {@link #elu(float[][], float)} with the rows split over {@code ctx}'s threads (rows are independent). */
+    public static float[][] elu(CpuContext ctx, float[][] x, float alpha) {
+        float[][] y = new float[x.length][];
+        long perRow = x.length == 0 ? 0 : 16L * x[0].length;
+        ctx.parallelFor(x.length, perRow, c -> {
+            y[c] = new float[x[c].length];
+            eluRow(x[c], y[c], x[c].length, alpha, new EluScratch());
+        });
+        return y;
+    }
+
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
     private static final float LN2_LO = 1.428606765330187045e-06f;

@@ -94,6 +94,26 @@ public final class TransformerOps {
     static final int LINEAR_ROW_TILE = 32;
 
     /**
+     * Rows per work unit of the packed {@code linearRows}: up to {@value #LINEAR_ROW_TILE}, but
+     * smaller when there are too few panels to give every thread two units (a narrow layer over a
+     * few dozen rows, as in a SEANet streaming step), as long as a tile keeps at least
+     * {@value #MIN_SPLIT_ROW_TILE} rows to share each weight read.
+     */
+    static int rowTile(int rows, int panels, int threads) {
+        int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
+        int tiles = (rows + tile - 1) / tile;
+        int want = 2 * threads;
+        if (threads > 1 && panels * tiles < want && rows >= 2 * MIN_SPLIT_ROW_TILE) {
+            int wantTiles = Math.min((want + panels - 1) / panels, rows / MIN_SPLIT_ROW_TILE);
+            tile = Math.min(tile, (rows + wantTiles - 1) / wantTiles);
+        }
+        return tile;
+    }
+
+    /** The fewest rows {@link #rowTile} splits down to. */
+    static final int MIN_SPLIT_ROW_TILE = 8;
+
+    /**
      * {@link #linearRows(CpuContext, float[][], float[], int)} with a packed weight, bit-identical
      * to it: every output still accumulates {@code acc = fma(w[o][i], x[i], acc)} over {@code i}
      * ascending from 0, but vectorised across a panel of outputs. Work units are (panel, tile of
@@ -112,9 +132,9 @@ public final class TransformerOps {
         if (x[0].length != in) {
             throw new IllegalArgumentException("linear input has " + x[0].length + " features, weight takes " + in);
         }
-        final int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
-        final int tiles = (rows + tile - 1) / tile;
         final int panels = w.panels.length;
+        final int tile = rowTile(rows, panels, ctx.threads());
+        final int tiles = (rows + tile - 1) / tile;
         ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
             int p = u % panels;
             int t0 = (u / panels) * tile;
