@@ -95,17 +95,22 @@ public final class TransformerOps {
 
     /**
      * Rows per work unit of the packed {@code linearRows}: up to {@value #LINEAR_ROW_TILE}, but
-     * smaller when there are too few panels to give every thread two units (a narrow layer over a
-     * few dozen rows, as in a SEANet streaming step), as long as a tile keeps at least
-     * {@value #MIN_SPLIT_ROW_TILE} rows to share each weight read.
+     * smaller when a few units would split unevenly over the threads (a narrow layer over a few
+     * dozen rows, as in a SEANet streaming step: 1 panel x 3 tiles leaves one of 2 threads idle
+     * half the time), as long as a tile keeps at least {@value #MIN_SPLIT_ROW_TILE} rows to share
+     * each weight read. Units that already divide evenly stay whole: splitting a panel's rows
+     * between threads reads its weights twice.
      */
     static int rowTile(int rows, int panels, int threads) {
         int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
         int tiles = (rows + tile - 1) / tile;
-        int want = 2 * threads;
-        if (threads > 1 && panels * tiles < want && rows >= 2 * MIN_SPLIT_ROW_TILE) {
-            int wantTiles = Math.min((want + panels - 1) / panels, rows / MIN_SPLIT_ROW_TILE);
-            tile = Math.min(tile, (rows + wantTiles - 1) / wantTiles);
+        if (threads == 1) {
+            return tile;
+        }
+        int maxTiles = rows / MIN_SPLIT_ROW_TILE;
+        while ((panels * tiles) % threads != 0 && panels * tiles < 4 * threads && tiles < maxTiles) {
+            tiles++;
+            tile = (rows + tiles - 1) / tiles;
         }
         return tile;
     }
