@@ -17,7 +17,7 @@ public final class EluLayer implements StreamingModule {
 
     @Override
     public float[][] forward(CpuContext ctx, float[][] x) {
-        return CpuOps.elu(x, alpha);
+        return CpuOps.elu(ctx, x, alpha);
     }
 
     @Override
@@ -27,7 +27,7 @@ public final class EluLayer implements StreamingModule {
 
     @Override
     public float[][] step(CpuContext ctx, ModuleState state, float[][] x) {
-        return CpuOps.elu(x, alpha);
+        return CpuOps.elu(ctx, x, alpha);
     }
 
     @Override

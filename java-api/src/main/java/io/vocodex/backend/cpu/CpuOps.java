@@ -522,6 +522,24 @@ public final class CpuOps {
         return y;
     }
 
+    /** {@link #elu(float[][], float)} with the rows split over {@code ctx}'s threads (rows are independent). */
+    public static float[][] elu(CpuContext ctx, float[][] x, float alpha) {
+        float[][] y = new float[x.length][];
+        int blocks = (x.length + ELU_ROWS_PER_TASK - 1) / ELU_ROWS_PER_TASK;
+        long perBlock = x.length == 0 ? 0 : 16L * ELU_ROWS_PER_TASK * x[0].length;
+        ctx.parallelFor(blocks, perBlock, b -> {
+            EluScratch scratch = new EluScratch(); // one per task: rows of a step can be 2 columns short
+            for (int c = b * ELU_ROWS_PER_TASK; c < Math.min(x.length, (b + 1) * ELU_ROWS_PER_TASK); c++) {
+                y[c] = new float[x[c].length];
+                eluRow(x[c], y[c], x[c].length, alpha, scratch);
+            }
+        });
+        return y;
+    }
+
+    /** Rows per task of the parallel {@link #elu(CpuContext, float[][], float)}. */
+    static final int ELU_ROWS_PER_TASK = 32;
+
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
     private static final float LN2_LO = 1.428606765330187045e-06f;

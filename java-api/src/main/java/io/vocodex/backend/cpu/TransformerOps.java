@@ -94,6 +94,31 @@ public final class TransformerOps {
     static final int LINEAR_ROW_TILE = 32;
 
     /**
+     * Rows per work unit of the packed {@code linearRows}: up to {@value #LINEAR_ROW_TILE}, but
+     * smaller when a few units would split unevenly over the threads (a narrow layer over a few
+     * dozen rows, as in a SEANet streaming step: 1 panel x 3 tiles leaves one of 2 threads idle
+     * half the time), as long as a tile keeps at least {@value #MIN_SPLIT_ROW_TILE} rows to share
+     * each weight read. Units that already divide evenly stay whole: splitting a panel's rows
+     * between threads reads its weights twice.
+     */
+    static int rowTile(int rows, int panels, int threads) {
+        int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
+        int tiles = (rows + tile - 1) / tile;
+        if (threads == 1) {
+            return tile;
+        }
+        int maxTiles = rows / MIN_SPLIT_ROW_TILE;
+        while ((panels * tiles) % threads != 0 && panels * tiles < 4 * threads && tiles < maxTiles) {
+            tiles++;
+            tile = (rows + tiles - 1) / tiles;
+        }
+        return tile;
+    }
+
+    /** The fewest rows {@link #rowTile} splits down to. */
+    static final int MIN_SPLIT_ROW_TILE = 8;
+
+    /**
      * {@link #linearRows(CpuContext, float[][], float[], int)} with a packed weight, bit-identical
      * to it: every output still accumulates {@code acc = fma(w[o][i], x[i], acc)} over {@code i}
      * ascending from 0, but vectorised across a panel of outputs. Work units are (panel, tile of
@@ -112,9 +137,9 @@ public final class TransformerOps {
         if (x[0].length != in) {
             throw new IllegalArgumentException("linear input has " + x[0].length + " features, weight takes " + in);
         }
-        final int tile = rows <= LINEAR_ROW_TILE + LINEAR_ROW_TILE / 2 ? rows : LINEAR_ROW_TILE;
-        final int tiles = (rows + tile - 1) / tile;
         final int panels = w.panels.length;
+        final int tile = rowTile(rows, panels, ctx.threads());
+        final int tiles = (rows + tile - 1) / tile;
         ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
             int p = u % panels;
             int t0 = (u / panels) * tile;
