@@ -22,6 +22,7 @@ public abstract class CudaCodecModel<M extends CodecModel> implements CodecModel
     final M cpu;
     final CudaContext cuda;
     final Precision precision;
+    private boolean closed;
 
     CudaCodecModel(M cpu, CudaContext cuda, Precision precision) {
         this.cpu = cpu;
@@ -102,6 +103,47 @@ public abstract class CudaCodecModel<M extends CodecModel> implements CodecModel
         return o;
     }
 
+    /**
+     * {@code capacity} encoder streams on the device for {@link io.vocodex.StreamHub}, replayed as CUDA graphs
+     * unless {@code -Dvocodex.cuda.graphs=false}. Throws {@link io.vocodex.VocodexException} with the reason when
+     * it cannot open (the hub then stays on the CPU and says why).
+     */
     @Override
-    public abstract void close();
+    public StreamPool openStreamPool(int capacity, int nq, int frameSamples) {
+        return openStreamPool(capacity, nq, frameSamples, CudaEncodecStreams.graphsDefault());
+    }
+
+    /** A pool with CUDA graphs forced on or off (tests compare both). */
+    public StreamPool openStreamPool(int capacity, int nq, int frameSamples, boolean graphs) {
+        synchronized (this) {
+            check();
+        }
+        return openPool(capacity, nq, frameSamples, graphs);
+    }
+
+    abstract StreamPool openPool(int capacity, int nq, int frameSamples, boolean graphs);
+
+    /** Throws once {@link #close()} has run. */
+    void check() {
+        if (closed) {
+            throw new io.vocodex.VocodexException("CUDA " + architecture() + " model is closed");
+        }
+    }
+
+    /** Frees the device resources once; later calls do nothing. */
+    @Override
+    public final synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (cuda != null) { // null: a plan without a device (host-side tests)
+            cuda.makeCurrent();
+            releaseDevice();
+            cuda.close();
+        }
+    }
+
+    /** Frees this model's device buffers and modules; the context is current and closed afterwards. */
+    abstract void releaseDevice();
 }

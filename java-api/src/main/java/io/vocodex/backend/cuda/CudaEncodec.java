@@ -44,7 +44,6 @@ public final class CudaEncodec extends CudaCodecModel<EncodecModel> {
     final List<CudaSeanet.ConvOp> encoderConvs = new ArrayList<>(); // every conv of the encoder in stream order (ConvOp.sid)
     private final int dimension;
     private final long activationBudget;
-    private boolean closed;
 
     // ---- construction --------------------------------------------------------------------------
 
@@ -209,39 +208,13 @@ public final class CudaEncodec extends CudaCodecModel<EncodecModel> {
     }
 
     @Override
-    public StreamPool openStreamPool(int capacity, int nq, int frameSamples) {
-        synchronized (this) {
-            check();
-        }
-        return CudaEncodecStreams.open(this, capacity, nq, frameSamples, CudaEncodecStreams.graphsDefault());
-    }
-
-    /** A pool with CUDA graphs forced on or off (tests compare both). */
-    public StreamPool openStreamPool(int capacity, int nq, int frameSamples, boolean graphs) {
-        synchronized (this) {
-            check();
-        }
+    StreamPool openPool(int capacity, int nq, int frameSamples, boolean graphs) {
         return CudaEncodecStreams.open(this, capacity, nq, frameSamples, graphs);
     }
 
-    void check() {
-        if (closed) {
-            throw new VocodexException("CUDA EnCodec is closed");
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (cuda == null) {
-            return;
-        }
-        cuda.makeCurrent();
+    void releaseDevice() {
         rvq.close();
         seanet.close();
-        cuda.close();
     }
 }

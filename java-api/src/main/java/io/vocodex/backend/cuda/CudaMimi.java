@@ -49,7 +49,6 @@ public final class CudaMimi extends CudaCodecModel<MimiModel> {
     final CudaMimiQuantizer quantizer;
     private final int dimension;
     private final long activationBudget;
-    private boolean closed;
 
     private CudaMimi(MimiModel cpu, CudaContext cuda, Precision precision) {
         super(cpu, cuda, precision);
@@ -268,42 +267,16 @@ public final class CudaMimi extends CudaCodecModel<MimiModel> {
 
     // ---- CodecModel metadata, streaming on the CPU ---------------------------------------------
 
-    /**
-     * {@code capacity} encoder streams on the device, stepped one frame of {@code frameSamples} (must be
-     * {@link #hopLength()}) at a time, for {@link io.vocodex.StreamHub}; CUDA graphs unless
-     * {@code -Dvocodex.cuda.graphs=false}. Throws {@link VocodexException} with the reason when it cannot open
-     * (the hub then stays on the CPU and says why).
-     */
     @Override
-    public StreamPool openStreamPool(int capacity, int nq, int frameSamples) {
-        return openStreamPool(capacity, nq, frameSamples, CudaEncodecStreams.graphsDefault());
-    }
-
-    /** A pool with CUDA graphs forced on or off (tests compare both). */
-    public StreamPool openStreamPool(int capacity, int nq, int frameSamples, boolean graphs) {
-        synchronized (this) {
-            check();
-        }
+    StreamPool openPool(int capacity, int nq, int frameSamples, boolean graphs) {
         return CudaMimiStreams.open(this, capacity, nq, frameSamples, graphs);
     }
 
-    void check() {
-        if (closed) {
-            throw new VocodexException("CUDA Mimi is closed");
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        cuda.makeCurrent();
+    void releaseDevice() {
         encoderTransformer.close();
         decoderTransformer.close();
         quantizer.close();
         seanet.close();
-        cuda.close();
     }
 }
