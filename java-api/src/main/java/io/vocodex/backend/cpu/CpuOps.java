@@ -776,16 +776,7 @@ public final class CpuOps {
                     gh[o] = Math.fma(whhT[base + o], hv, gh[o]);
                 }
             }
-            for (int j = 0; j < hidden; j++) {
-                float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
-                float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
-                float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
-                float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
-                c[j] = cn;
-                h[j] = sigmoid(go) * (float) Math.tanh(cn);
-                y[j][t] = h[j];
-            }
+            lstmCellStep(gx, gh, bih, bhh, h, c, y, t);
         }
         return y;
     }
@@ -810,18 +801,29 @@ public final class CpuOps {
         for (int t = 0; t < steps; t++) {
             float[] gx = gxRows[t];
             float[] gh = TransformerOps.linearRows(ctx, hRow, whh)[0];
-            for (int j = 0; j < hidden; j++) {
-                float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
-                float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
-                float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
-                float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
-                c[j] = cn;
-                h[j] = sigmoid(go) * (float) Math.tanh(cn);
-                y[j][t] = h[j];
-            }
+            lstmCellStep(gx, gh, bih, bhh, h, c, y, t);
         }
         return y;
+    }
+
+    /**
+     * One LSTM cell update from the gate projections of step {@code t} ({@code gx}: input part, {@code gh}:
+     * recurrent part, both {@code [i | f | g | o]} of length 4H): updates {@code h}, {@code c} and column
+     * {@code t} of {@code y}, in the operation order {@link #lstmLayer} uses.
+     */
+    private static void lstmCellStep(float[] gx, float[] gh, float[] bih, float[] bhh, float[] h, float[] c,
+                                     float[][] y, int t) {
+        int hidden = h.length;
+        for (int j = 0; j < hidden; j++) {
+            float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
+            float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
+            float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
+            float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
+            float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+            c[j] = cn;
+            h[j] = sigmoid(go) * (float) Math.tanh(cn);
+            y[j][t] = h[j];
+        }
     }
 
     /** {@code (rows, cols)} row-major to {@code (cols, rows)} row-major. */
