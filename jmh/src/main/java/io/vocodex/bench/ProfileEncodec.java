@@ -1,5 +1,6 @@
 package io.vocodex.bench;
 
+import io.vocodex.Audio;
 import io.vocodex.Codec;
 import io.vocodex.Device;
 import io.vocodex.backend.cpu.CpuContext;
@@ -14,7 +15,8 @@ import java.util.Random;
 
 /**
  * Where the time goes: runs the full-size EnCodec 24 kHz encoder and decoder on 10 s of audio
- * layer by layer and prints milliseconds per layer (best of 3), to decide what to optimise.
+ * layer by layer and prints milliseconds per layer (best of 3, after one untimed encode + decode),
+ * to decide what to optimise.
  *
  * <pre>
  *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.ProfileEncodec [threads]
@@ -35,6 +37,8 @@ public final class ProfileEncodec {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) (0.1 * r.nextGaussian());
             }
+            // one untimed pass first, so that no layer is timed before the JIT has compiled the kernels
+            codec.decode(codec.encode(Audio.of(x, 24_000), 6.0));
             float[][] h = {x};
             System.out.println("encoder (10 s, " + threads + " thread(s))");
             h = run(ctx, m.encoderModules(), h);

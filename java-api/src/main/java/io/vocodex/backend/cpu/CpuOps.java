@@ -52,6 +52,9 @@ public final class CpuOps {
         int cin = x.length;
         int span = (kernel - 1) * dilation + 1;
         int tout = tin < span ? 0 : (tin - span) / stride + 1;
+        if (groups == 1 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
+            return conv1dSimd(ctx, x, tin, w, bias, cout, kernel, stride, dilation, tout);
+        }
         float[][] out = new float[cout][tout];
         if (tout == 0) {
             return out;
@@ -111,6 +114,50 @@ public final class CpuOps {
                     System.arraycopy(a, 0, out[co], t0, n);
                 }
             }
+        });
+        return out;
+    }
+
+    /** Output columns from which {@link #conv1d} uses the {@link VectorConv} kernel (when {@link Simd#enabled()}). */
+    static final int SIMD_MIN_COLUMNS = 32;
+
+    /**
+     * {@link #conv1d} (groups = 1) on the {@link VectorConv} kernel: term {@code j = ci*K + k} reads
+     * row {@code x[ci]} at {@code t*stride + k*dilation}, through the polyphase rows when strided, so
+     * that every term is a contiguous run over output positions. Units are (tile of output time,
+     * part of the output channels).
+     */
+    private static float[][] conv1dSimd(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
+                                        int cout, int kernel, int stride, int dilation, int tout) {
+        int cin = x.length;
+        int terms = cin * kernel;
+        float[][][] phases = stride == 1 ? null : polyphase(ctx, x, tin, stride);
+        float[][] rows = new float[terms][];
+        int[] offs = new int[terms];
+        for (int j = 0; j < terms; j++) {
+            int ci = j / kernel;
+            int off = (j - ci * kernel) * dilation;
+            rows[j] = phases == null ? x[ci] : phases[ci][off % stride];
+            offs[j] = phases == null ? off : off / stride;
+        }
+        float[][] out = new float[cout][tout];
+        int tile = 8 * VectorConv.width();
+        int nTiles = (tout + tile - 1) / tile;
+        int parts = channelParts(ctx, cout / 4, nTiles);
+        int perPart = 4 * ((cout / 4 + parts - 1) / parts);
+        int units = nTiles * parts;
+        ctx.parallelFor(units, (long) perPart * terms * Math.min(tile, tout), u -> {
+            int ti = u / parts;
+            int part = u - ti * parts;
+            int c0 = part * perPart;
+            int c1 = part == parts - 1 ? cout : Math.min(cout, c0 + perPart);
+            if (c0 >= c1) {
+                return;
+            }
+            int t0 = ti * tile;
+            int n = Math.min(tile, tout - t0);
+            VectorConv.run(rows, offs, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
+                    VectorConv.storeWithBias(acc, accOff, out[co], t0 + from, cnt, bias != null, bias == null ? 0f : bias[co]));
         });
         return out;
     }
@@ -277,6 +324,9 @@ public final class CpuOps {
         final int cinPerGroup = cin / groups;
         final int coutPerGroup = cout / groups;
         final int taps = (kernel + stride - 1) / stride;
+        // the Vector API kernel reads the weights of a phase as rows (co, ci*tapsP + m): repack per call
+        final float[][] phaseWeights = groups == 1 && Simd.enabled() && nq >= SIMD_MIN_COLUMNS
+                ? transposedPhaseWeights(w, cin, cout, kernel, stride) : null;
         final int tile = timeTile(nq, coutPerGroup);
         final int nTiles = (nq + tile - 1) / tile;
         final int parts = channelParts(ctx, coutPerGroup, (long) groups * nTiles);
@@ -306,7 +356,30 @@ public final class CpuOps {
             for (int p = 0; p < stride; p++) {
                 int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
                 int terms = cinPerGroup * tapsP;
-                if (ni > 0) {
+                if (ni > 0 && phaseWeights != null) {
+                    float[][] rowsP = new float[terms][];
+                    int[] offsP = new int[terms];
+                    for (int term = 0; term < terms; term++) {
+                        rowsP[term] = x[term / tapsP];
+                        offsP[term] = -(term % tapsP);
+                    }
+                    final int first = (i0 + jLo) * stride + p;
+                    VectorConv.run(rowsP, offsP, terms, q0 + jLo, ni, phaseWeights[p], terms, c0, c1,
+                            (co, from, a, accOff, cnt) -> {
+                                float[] row = out[co];
+                                int o = first + from * stride;
+                                if (bias == null) {
+                                    for (int j = 0; j < cnt; j++) {
+                                        row[o + j * stride] = a[accOff + j];
+                                    }
+                                } else {
+                                    float b = bias[co];
+                                    for (int j = 0; j < cnt; j++) {
+                                        row[o + j * stride] = a[accOff + j] + b;
+                                    }
+                                }
+                            });
+                } else if (ni > 0) {
                     for (float[] a : acc) {
                         java.util.Arrays.fill(a, 0f);
                     }
@@ -402,6 +475,30 @@ public final class CpuOps {
             }
         });
         return out;
+    }
+
+    /**
+     * Per phase {@code p} of a transposed conv (groups = 1), the weights as rows of output channels
+     * over the terms {@code ci*tapsP + m}: {@code wp[p][co*terms + ci*tapsP + m] = w[ci][co][p + m*stride]}.
+     */
+    static float[][] transposedPhaseWeights(float[] w, int cin, int cout, int kernel, int stride) {
+        float[][] wp = new float[stride][];
+        for (int p = 0; p < stride; p++) {
+            int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
+            int terms = cin * tapsP;
+            float[] r = new float[cout * terms];
+            for (int co = 0; co < cout; co++) {
+                for (int ci = 0; ci < cin; ci++) {
+                    int src = (ci * cout + co) * kernel + p;
+                    int dst = co * terms + ci * tapsP;
+                    for (int m = 0; m < tapsP; m++) {
+                        r[dst + m] = w[src + m * stride];
+                    }
+                }
+            }
+            wp[p] = r;
+        }
+        return wp;
     }
 
     /** Output columns up to which {@link #conv1dFewFrames} beats the time-vectorised kernel. */
@@ -917,10 +1014,14 @@ public final class CpuOps {
                 int j0 = b * LSTM_BLOCK;
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
-                java.util.Arrays.fill(acc, 0f);
                 float[][] rows = packed[b];
-                for (int i0 = 0; i0 < hidden; i0 += CHUNK) {
-                    fmaRows(acc, rows, i0, Math.min(CHUNK, hidden - i0), h, i0, 4 * nj);
+                if (Simd.enabled()) {
+                    VectorConv.matVecRows(rows, hidden, h, acc, 4 * nj);
+                } else {
+                    java.util.Arrays.fill(acc, 0f);
+                    for (int i0 = 0; i0 < hidden; i0 += CHUNK) {
+                        fmaRows(acc, rows, i0, Math.min(CHUNK, hidden - i0), h, i0, 4 * nj);
+                    }
                 }
                 for (int jj = 0; jj < nj; jj++) {
                     int j = j0 + jj;
@@ -997,6 +1098,24 @@ public final class CpuOps {
             int[] bc = new int[n];
             java.util.Arrays.fill(bd, Float.POSITIVE_INFINITY);
             java.util.Arrays.fill(bc, n0);
+            if (Simd.enabled() && n >= SIMD_MIN_COLUMNS) {
+                // the same dot products (dimensions ascending from 0) on the register-blocked kernel;
+                // it hands over each block's codes in ascending order, so ties still go to the lowest
+                int[] zero = new int[dim];
+                VectorConv.run(rows, zero, dim, 0, n, codebook, dim, n0, n1, (code, from, dots, off, cnt) -> {
+                    float norm = codeNorms[code];
+                    for (int j = 0; j < cnt; j++) {
+                        float dist = (xx[from + j] - 2f * dots[off + j]) + norm;
+                        if (dist < bd[from + j]) {
+                            bd[from + j] = dist;
+                            bc[from + j] = code;
+                        }
+                    }
+                });
+                bestDist[u] = bd;
+                bestCode[u] = bc;
+                return;
+            }
             float[] dot = new float[n];
             for (int code = n0; code < n1; code++) {
                 java.util.Arrays.fill(dot, 0f);

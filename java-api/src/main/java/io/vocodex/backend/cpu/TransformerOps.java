@@ -147,6 +147,10 @@ public final class TransformerOps {
             float[][] panel = w.panels[p];
             int o0 = p * PackedLinear.PANEL;
             int width = Math.min(PackedLinear.PANEL, out - o0);
+            if (Simd.enabled()) {
+                VectorConv.linearPanel(panel, in, x, t0, t1, width, y, o0);
+                return;
+            }
             float[][] acc = new float[t1 - t0][width];
             for (int i0 = 0; i0 < in; i0 += CpuOps.CHUNK) {
                 int cnt = Math.min(CpuOps.CHUNK, in - i0);

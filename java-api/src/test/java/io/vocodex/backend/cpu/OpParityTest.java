@@ -92,6 +92,15 @@ class OpParityTest {
         cases.add(new ConvCase(4, 6, 3, 1, 1, 2, 1, true));       // shorter than the kernel
         cases.add(new ConvCase(4, 6, 3, 1, 1, 2, 3, true));       // exactly one output
         cases.add(new ConvCase(4, 6, 16, 8, 1, 1, 16, true));
+        // the Vector API kernel's edges: 32 columns (its threshold), one block +- 1, several passes
+        // over the terms (> 64 terms), channel counts with 1-3 left over after blocks of 4
+        cases.add(new ConvCase(5, 7, 3, 1, 1, 1, 34, true));
+        cases.add(new ConvCase(9, 6, 3, 1, 2, 1, 67, true));
+        cases.add(new ConvCase(9, 9, 3, 1, 2, 1, 68, false));
+        cases.add(new ConvCase(40, 13, 3, 1, 1, 1, 131, true));
+        cases.add(new ConvCase(64, 36, 7, 1, 3, 1, 700, true));
+        cases.add(new ConvCase(48, 20, 4, 2, 1, 1, 1031, true));
+        cases.add(new ConvCase(70, 11, 1, 1, 1, 1, 129, true));
         Random rnd = new Random(11);
         int[] kernels = {1, 2, 3, 4, 5, 7, 8, 10, 11, 16};
         int[] groupsChoice = {1, 1, 2, 4};
@@ -161,6 +170,8 @@ class OpParityTest {
         cases.add(new int[] {4, 4, 2, 3, 1, 20});    // stride > kernel: phases without taps
         cases.add(new int[] {6, 3, 7, 2, 1, 1});
         cases.add(new int[] {6, 3, 7, 2, 1, 0});
+        cases.add(new int[] {40, 13, 8, 4, 1, 170}); // Vector API kernel: > 64 terms, channels left over
+        cases.add(new int[] {20, 9, 10, 5, 1, 33});
         for (int i = 0; i < 40; i++) {
             int groups = new int[] {1, 1, 2, 4}[rnd.nextInt(4)];
             int cin = groups * (1 + rnd.nextInt(6));

@@ -66,7 +66,10 @@ class TransformerOpsTest {
     @Test
     void packedLinearRowsIsBitIdenticalToThePlainLoop() {
         // outputs across panels (one ragged), inputs not a multiple of the chunk, rows across tiles
-        int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1}};
+        // (the Vector API kernel: 4-row groups and leftover rows, 64-output blocks and leftover
+        // outputs, more than one 128-input pass)
+        int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1},
+                {7, 200, 300}, {9, 640, 129}, {4, 64, 256}};
         try (CpuContext three = new CpuContext(3)) {
             for (int[] sh : shapes) {
                 int rows = sh[0];

@@ -1,0 +1,500 @@
+package io.vocodex.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked multiply-accumulate kernel behind {@link CpuOps#conv1d}, the interior of
+ * {@link CpuOps#convTranspose1dFrames} and {@link CpuOps#linearColumns} when {@link Simd#enabled()}.
+ *
+ * <p>It computes, for output channels {@code co} and output positions {@code l},
+ * <pre>
+ *   acc = 0;  for j = 0 .. terms-1:  acc = fma(w[co*wStride + j], rows[j][base + offs[j] + l], acc)
+ * </pre>
+ * i.e. every output element is exactly the contract's chain of fused multiply-adds over the terms in
+ * ascending order. Lanes are output positions (a block is {@link #width()} = 4 vectors of them) and
+ * four output channels share each loaded input vector, so 16 accumulators stay in registers while the
+ * terms stream through; the terms are walked in slices of {@value #TERMS_PER_PASS} (whose input rows
+ * then stay in L1 for all output channels) and the accumulators are stored to and reloaded from a
+ * scratch block between slices, which rounds nothing (a float store is exact). Hence the results are
+ * bit-identical to the plain-Java loops, whatever the block, slice or thread.
+ *
+ * <p>Only {@link Simd} and {@link CpuOps} touch this class: it links against
+ * {@code jdk.incubator.vector}, which is resolved only when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector}.
+ */
+final class VectorConv {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int W = 4 * L;
+
+    /** Terms per pass over a block: 64 input rows x 4 vectors stay within L1 for all channels. */
+    static final int TERMS_PER_PASS = 64;
+
+    private VectorConv() {
+    }
+
+    static int lanes() {
+        return L;
+    }
+
+    /** Output positions per register block. */
+    static int width() {
+        return W;
+    }
+
+    /** Receives one block of accumulated sums (no bias added) of one output channel. */
+    interface Sink {
+        /**
+         * @param co output channel
+         * @param from first output position of the block (relative to the {@code run} call)
+         * @param acc sums of positions {@code from .. from+n-1} at {@code acc[accOff ..]}
+         */
+        void put(int co, int from, float[] acc, int accOff, int n);
+    }
+
+    /**
+     * Runs the kernel for output channels {@code [c0, c1)} and output positions {@code [0, n)}.
+     *
+     * @param rows input row of each term (rows may repeat: the taps of one channel share it)
+     * @param offs offset of each term within its row; position {@code l} reads {@code rows[j][base + offs[j] + l]}
+     * @param w weights, {@code w[co*wStride + j]}
+     */
+    static void run(float[][] rows, int[] offs, int terms, int base, int n, float[] w, int wStride,
+                    int c0, int c1, Sink sink) {
+        int channels = c1 - c0;
+        float[] acc = new float[channels * W];
+        float[][] padded = null;
+        int[] zeroOffs = null;
+        for (int b0 = 0; b0 < n; b0 += W) {
+            int nb = Math.min(W, n - b0);
+            float[][] src = rows;
+            int[] so = offs;
+            int bo = base + b0;
+            if (!inBounds(rows, offs, terms, bo)) {
+                // a block at the edge of a row: copy its windows into zero-padded rows (lanes are
+                // independent, so the padding only feeds lanes that are discarded)
+                if (padded == null) {
+                    padded = new float[terms][W];
+                    zeroOffs = new int[terms];
+                }
+                for (int j = 0; j < terms; j++) {
+                    float[] r = rows[j];
+                    float[] p = padded[j];
+                    java.util.Arrays.fill(p, 0f);
+                    int s = bo + offs[j];
+                    int from = Math.max(0, -s);
+                    int to = Math.min(W, r.length - s);
+                    if (to > from) {
+                        System.arraycopy(r, s + from, p, from, to - from);
+                    }
+                }
+                src = padded;
+                so = zeroOffs;
+                bo = 0;
+            }
+            for (int j0 = 0; j0 < terms; j0 += TERMS_PER_PASS) {
+                int j1 = Math.min(terms, j0 + TERMS_PER_PASS);
+                boolean first = j0 == 0;
+                int co = c0;
+                for (; co + 4 <= c1; co += 4) {
+                    block4(src, so, bo, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                }
+                for (; co < c1; co++) {
+                    block1(src, so, bo, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                }
+            }
+            for (int co = c0; co < c1; co++) {
+                sink.put(co, b0, acc, (co - c0) * W, nb);
+            }
+        }
+    }
+
+    /**
+     * {@code dst[dstOff + l] = acc[accOff + l] + bias} for {@code l < n} (or a plain copy when
+     * {@code hasBias} is false: a {@code + 0} would turn -0 into +0), vectorised: a block's epilogue.
+     */
+    static void storeWithBias(float[] acc, int accOff, float[] dst, int dstOff, int n, boolean hasBias, float bias) {
+        if (!hasBias) {
+            System.arraycopy(acc, accOff, dst, dstOff, n);
+            return;
+        }
+        int l = 0;
+        for (; l + L <= n; l += L) {
+            FloatVector.fromArray(S, acc, accOff + l).add(bias).intoArray(dst, dstOff + l);
+        }
+        for (; l < n; l++) {
+            dst[dstOff + l] = acc[accOff + l] + bias;
+        }
+    }
+
+    private static boolean inBounds(float[][] rows, int[] offs, int terms, int bo) {
+        for (int j = 0; j < terms; j++) {
+            int s = bo + offs[j];
+            if (s < 0 || s + W > rows[j].length) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Four output channels x four vectors of positions; weights of channel r at {@code wi + r*ws}. */
+    private static void block4(float[][] rows, int[] offs, int bo, float[] w, int wi, int ws, int j0, int j1,
+                               float[] acc, int ab, boolean first) {
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        if (first) {
+            a00 = FloatVector.zero(S);
+            a01 = a00; a02 = a00; a03 = a00;
+            a10 = a00; a11 = a00; a12 = a00; a13 = a00;
+            a20 = a00; a21 = a00; a22 = a00; a23 = a00;
+            a30 = a00; a31 = a00; a32 = a00; a33 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, acc, ab);
+            a01 = FloatVector.fromArray(S, acc, ab + L);
+            a02 = FloatVector.fromArray(S, acc, ab + 2 * L);
+            a03 = FloatVector.fromArray(S, acc, ab + 3 * L);
+            a10 = FloatVector.fromArray(S, acc, ab + W);
+            a11 = FloatVector.fromArray(S, acc, ab + W + L);
+            a12 = FloatVector.fromArray(S, acc, ab + W + 2 * L);
+            a13 = FloatVector.fromArray(S, acc, ab + W + 3 * L);
+            a20 = FloatVector.fromArray(S, acc, ab + 2 * W);
+            a21 = FloatVector.fromArray(S, acc, ab + 2 * W + L);
+            a22 = FloatVector.fromArray(S, acc, ab + 2 * W + 2 * L);
+            a23 = FloatVector.fromArray(S, acc, ab + 2 * W + 3 * L);
+            a30 = FloatVector.fromArray(S, acc, ab + 3 * W);
+            a31 = FloatVector.fromArray(S, acc, ab + 3 * W + L);
+            a32 = FloatVector.fromArray(S, acc, ab + 3 * W + 2 * L);
+            a33 = FloatVector.fromArray(S, acc, ab + 3 * W + 3 * L);
+        }
+        for (int j = j0; j < j1; j++, wi++) {
+            float[] row = rows[j];
+            int o = bo + offs[j];
+            FloatVector x0 = FloatVector.fromArray(S, row, o);
+            FloatVector x1 = FloatVector.fromArray(S, row, o + L);
+            FloatVector x2 = FloatVector.fromArray(S, row, o + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, row, o + 3 * L);
+            FloatVector w0 = FloatVector.broadcast(S, w[wi]);
+            a00 = x0.fma(w0, a00);
+            a01 = x1.fma(w0, a01);
+            a02 = x2.fma(w0, a02);
+            a03 = x3.fma(w0, a03);
+            FloatVector w1 = FloatVector.broadcast(S, w[wi + ws]);
+            a10 = x0.fma(w1, a10);
+            a11 = x1.fma(w1, a11);
+            a12 = x2.fma(w1, a12);
+            a13 = x3.fma(w1, a13);
+            FloatVector w2 = FloatVector.broadcast(S, w[wi + 2 * ws]);
+            a20 = x0.fma(w2, a20);
+            a21 = x1.fma(w2, a21);
+            a22 = x2.fma(w2, a22);
+            a23 = x3.fma(w2, a23);
+            FloatVector w3 = FloatVector.broadcast(S, w[wi + 3 * ws]);
+            a30 = x0.fma(w3, a30);
+            a31 = x1.fma(w3, a31);
+            a32 = x2.fma(w3, a32);
+            a33 = x3.fma(w3, a33);
+        }
+        a00.intoArray(acc, ab);
+        a01.intoArray(acc, ab + L);
+        a02.intoArray(acc, ab + 2 * L);
+        a03.intoArray(acc, ab + 3 * L);
+        a10.intoArray(acc, ab + W);
+        a11.intoArray(acc, ab + W + L);
+        a12.intoArray(acc, ab + W + 2 * L);
+        a13.intoArray(acc, ab + W + 3 * L);
+        a20.intoArray(acc, ab + 2 * W);
+        a21.intoArray(acc, ab + 2 * W + L);
+        a22.intoArray(acc, ab + 2 * W + 2 * L);
+        a23.intoArray(acc, ab + 2 * W + 3 * L);
+        a30.intoArray(acc, ab + 3 * W);
+        a31.intoArray(acc, ab + 3 * W + L);
+        a32.intoArray(acc, ab + 3 * W + 2 * L);
+        a33.intoArray(acc, ab + 3 * W + 3 * L);
+    }
+
+    /** One output channel x four vectors of positions (the channels left over by {@link #block4}). */
+    private static void block1(float[][] rows, int[] offs, int bo, float[] w, int wi, int j0, int j1,
+                               float[] acc, int ab, boolean first) {
+        FloatVector a0, a1, a2, a3;
+        if (first) {
+            a0 = FloatVector.zero(S);
+            a1 = a0;
+            a2 = a0;
+            a3 = a0;
+        } else {
+            a0 = FloatVector.fromArray(S, acc, ab);
+            a1 = FloatVector.fromArray(S, acc, ab + L);
+            a2 = FloatVector.fromArray(S, acc, ab + 2 * L);
+            a3 = FloatVector.fromArray(S, acc, ab + 3 * L);
+        }
+        for (int j = j0; j < j1; j++, wi++) {
+            float[] row = rows[j];
+            int o = bo + offs[j];
+            FloatVector wv = FloatVector.broadcast(S, w[wi]);
+            a0 = FloatVector.fromArray(S, row, o).fma(wv, a0);
+            a1 = FloatVector.fromArray(S, row, o + L).fma(wv, a1);
+            a2 = FloatVector.fromArray(S, row, o + 2 * L).fma(wv, a2);
+            a3 = FloatVector.fromArray(S, row, o + 3 * L).fma(wv, a3);
+        }
+        a0.intoArray(acc, ab);
+        a1.intoArray(acc, ab + L);
+        a2.intoArray(acc, ab + 2 * L);
+        a3.intoArray(acc, ab + 3 * L);
+    }
+    /**
+     * {@code y[o] = sum_i rows[i][o] * v[i]} for {@code o < nOut}, each output the fma chain over
+     * {@code i} ascending from 0 (as {@link CpuOps#fmaRows} folds it): the LSTM's recurrent product
+     * over weights packed by input. Eight vectors of outputs accumulate in registers across all
+     * inputs, so each weight is loaded once and no partial sum goes through memory.
+     */
+    static void matVecRows(float[][] rows, int nIn, float[] v, float[] y, int nOut) {
+        int o = 0;
+        if (L == 16) {
+            // 256 outputs per pass (a whole packed LSTM block row): each row is read in one sweep
+            for (; o + 4 * W <= nOut; o += 4 * W) {
+                matVec16(rows, nIn, v, y, o);
+            }
+        }
+        for (; o + 2 * W <= nOut; o += 2 * W) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector a4 = a0;
+            FloatVector a5 = a0;
+            FloatVector a6 = a0;
+            FloatVector a7 = a0;
+            for (int i = 0; i < nIn; i++) {
+                float[] r = rows[i];
+                FloatVector vi = FloatVector.broadcast(S, v[i]);
+                a0 = FloatVector.fromArray(S, r, o).fma(vi, a0);
+                a1 = FloatVector.fromArray(S, r, o + L).fma(vi, a1);
+                a2 = FloatVector.fromArray(S, r, o + 2 * L).fma(vi, a2);
+                a3 = FloatVector.fromArray(S, r, o + 3 * L).fma(vi, a3);
+                a4 = FloatVector.fromArray(S, r, o + 4 * L).fma(vi, a4);
+                a5 = FloatVector.fromArray(S, r, o + 5 * L).fma(vi, a5);
+                a6 = FloatVector.fromArray(S, r, o + 6 * L).fma(vi, a6);
+                a7 = FloatVector.fromArray(S, r, o + 7 * L).fma(vi, a7);
+            }
+            a0.intoArray(y, o);
+            a1.intoArray(y, o + L);
+            a2.intoArray(y, o + 2 * L);
+            a3.intoArray(y, o + 3 * L);
+            a4.intoArray(y, o + 4 * L);
+            a5.intoArray(y, o + 5 * L);
+            a6.intoArray(y, o + 6 * L);
+            a7.intoArray(y, o + 7 * L);
+        }
+        for (; o + L <= nOut; o += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int i = 0; i < nIn; i++) {
+                a = FloatVector.fromArray(S, rows[i], o).fma(FloatVector.broadcast(S, v[i]), a);
+            }
+            a.intoArray(y, o);
+        }
+        for (; o < nOut; o++) {
+            float a = 0f;
+            for (int i = 0; i < nIn; i++) {
+                a = Math.fma(rows[i][o], v[i], a);
+            }
+            y[o] = a;
+        }
+    }
+
+    private static void matVec16(float[][] rows, int nIn, float[] v, float[] y, int o) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        FloatVector a8 = a0;
+        FloatVector a9 = a0;
+        FloatVector a10 = a0;
+        FloatVector a11 = a0;
+        FloatVector a12 = a0;
+        FloatVector a13 = a0;
+        FloatVector a14 = a0;
+        FloatVector a15 = a0;
+        for (int i = 0; i < nIn; i++) {
+            float[] r = rows[i];
+            FloatVector vi = FloatVector.broadcast(S, v[i]);
+            a0 = FloatVector.fromArray(S, r, o + 0 * L).fma(vi, a0);
+            a1 = FloatVector.fromArray(S, r, o + 1 * L).fma(vi, a1);
+            a2 = FloatVector.fromArray(S, r, o + 2 * L).fma(vi, a2);
+            a3 = FloatVector.fromArray(S, r, o + 3 * L).fma(vi, a3);
+            a4 = FloatVector.fromArray(S, r, o + 4 * L).fma(vi, a4);
+            a5 = FloatVector.fromArray(S, r, o + 5 * L).fma(vi, a5);
+            a6 = FloatVector.fromArray(S, r, o + 6 * L).fma(vi, a6);
+            a7 = FloatVector.fromArray(S, r, o + 7 * L).fma(vi, a7);
+            a8 = FloatVector.fromArray(S, r, o + 8 * L).fma(vi, a8);
+            a9 = FloatVector.fromArray(S, r, o + 9 * L).fma(vi, a9);
+            a10 = FloatVector.fromArray(S, r, o + 10 * L).fma(vi, a10);
+            a11 = FloatVector.fromArray(S, r, o + 11 * L).fma(vi, a11);
+            a12 = FloatVector.fromArray(S, r, o + 12 * L).fma(vi, a12);
+            a13 = FloatVector.fromArray(S, r, o + 13 * L).fma(vi, a13);
+            a14 = FloatVector.fromArray(S, r, o + 14 * L).fma(vi, a14);
+            a15 = FloatVector.fromArray(S, r, o + 15 * L).fma(vi, a15);
+        }
+        a0.intoArray(y, o + 0 * L);
+        a1.intoArray(y, o + 1 * L);
+        a2.intoArray(y, o + 2 * L);
+        a3.intoArray(y, o + 3 * L);
+        a4.intoArray(y, o + 4 * L);
+        a5.intoArray(y, o + 5 * L);
+        a6.intoArray(y, o + 6 * L);
+        a7.intoArray(y, o + 7 * L);
+        a8.intoArray(y, o + 8 * L);
+        a9.intoArray(y, o + 9 * L);
+        a10.intoArray(y, o + 10 * L);
+        a11.intoArray(y, o + 11 * L);
+        a12.intoArray(y, o + 12 * L);
+        a13.intoArray(y, o + 13 * L);
+        a14.intoArray(y, o + 14 * L);
+        a15.intoArray(y, o + 15 * L);
+    }
+    /** Inputs per pass of {@link #linearPanel}: a pass's weight slice (inputs x 4 vectors) stays in L1. */
+    static final int INPUTS_PER_PASS = 128;
+
+    /**
+     * One packed panel of a linear layer over rows {@code [t0, t1)}:
+     * {@code y[t][o0 + o] = sum_i panel[i][o] * x[t][i]} for {@code o < width}, each output the fma
+     * chain over {@code i} ascending from 0 (the contract of
+     * {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}). Four rows x four
+     * vectors of outputs accumulate in registers; the inputs go in passes of
+     * {@value #INPUTS_PER_PASS}, whose weight slice is reused from L1 by every row of the tile.
+     */
+    static void linearPanel(float[][] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
+        int rows = t1 - t0;
+        int vecWidth = width - width % W;
+        float[][] acc = new float[rows][W];
+        for (int c = 0; c < vecWidth; c += W) {
+            for (int i0 = 0; i0 < in; i0 += INPUTS_PER_PASS) {
+                int i1 = Math.min(in, i0 + INPUTS_PER_PASS);
+                boolean first = i0 == 0;
+                int t = 0;
+                for (; t + 4 <= rows; t += 4) {
+                    rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                            acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
+                }
+                for (; t < rows; t++) {
+                    rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                }
+            }
+            for (int t = 0; t < rows; t++) {
+                System.arraycopy(acc[t], 0, y[t0 + t], o0 + c, W);
+            }
+        }
+        for (int o = vecWidth; o < width; o++) {
+            for (int t = t0; t < t1; t++) {
+                float[] xr = x[t];
+                float a = 0f;
+                for (int i = 0; i < in; i++) {
+                    a = Math.fma(panel[i][o], xr[i], a);
+                }
+                y[t][o0 + o] = a;
+            }
+        }
+    }
+
+    private static void rows4(float[][] panel, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,
+                              float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        if (first) {
+            a00 = FloatVector.zero(S);
+            a01 = a00; a02 = a00; a03 = a00;
+            a10 = a00; a11 = a00; a12 = a00; a13 = a00;
+            a20 = a00; a21 = a00; a22 = a00; a23 = a00;
+            a30 = a00; a31 = a00; a32 = a00; a33 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, y0, 0);
+            a01 = FloatVector.fromArray(S, y0, L);
+            a02 = FloatVector.fromArray(S, y0, 2 * L);
+            a03 = FloatVector.fromArray(S, y0, 3 * L);
+            a10 = FloatVector.fromArray(S, y1, 0);
+            a11 = FloatVector.fromArray(S, y1, L);
+            a12 = FloatVector.fromArray(S, y1, 2 * L);
+            a13 = FloatVector.fromArray(S, y1, 3 * L);
+            a20 = FloatVector.fromArray(S, y2, 0);
+            a21 = FloatVector.fromArray(S, y2, L);
+            a22 = FloatVector.fromArray(S, y2, 2 * L);
+            a23 = FloatVector.fromArray(S, y2, 3 * L);
+            a30 = FloatVector.fromArray(S, y3, 0);
+            a31 = FloatVector.fromArray(S, y3, L);
+            a32 = FloatVector.fromArray(S, y3, 2 * L);
+            a33 = FloatVector.fromArray(S, y3, 3 * L);
+        }
+        for (int i = i0; i < i1; i++) {
+            float[] wr = panel[i];
+            FloatVector w0 = FloatVector.fromArray(S, wr, c);
+            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
+            FloatVector w2 = FloatVector.fromArray(S, wr, c + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, wr, c + 3 * L);
+            FloatVector b = FloatVector.broadcast(S, x0[i]);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            a02 = w2.fma(b, a02);
+            a03 = w3.fma(b, a03);
+            b = FloatVector.broadcast(S, x1[i]);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            a12 = w2.fma(b, a12);
+            a13 = w3.fma(b, a13);
+            b = FloatVector.broadcast(S, x2[i]);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            a22 = w2.fma(b, a22);
+            a23 = w3.fma(b, a23);
+            b = FloatVector.broadcast(S, x3[i]);
+            a30 = w0.fma(b, a30);
+            a31 = w1.fma(b, a31);
+            a32 = w2.fma(b, a32);
+            a33 = w3.fma(b, a33);
+        }
+        a00.intoArray(y0, 0);
+        a01.intoArray(y0, L);
+        a02.intoArray(y0, 2 * L);
+        a03.intoArray(y0, 3 * L);
+        a10.intoArray(y1, 0);
+        a11.intoArray(y1, L);
+        a12.intoArray(y1, 2 * L);
+        a13.intoArray(y1, 3 * L);
+        a20.intoArray(y2, 0);
+        a21.intoArray(y2, L);
+        a22.intoArray(y2, 2 * L);
+        a23.intoArray(y2, 3 * L);
+        a30.intoArray(y3, 0);
+        a31.intoArray(y3, L);
+        a32.intoArray(y3, 2 * L);
+        a33.intoArray(y3, 3 * L);
+    }
+
+    private static void rows1(float[][] panel, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
+        FloatVector a0, a1, a2, a3;
+        if (first) {
+            a0 = FloatVector.zero(S);
+            a1 = a0;
+            a2 = a0;
+            a3 = a0;
+        } else {
+            a0 = FloatVector.fromArray(S, y0, 0);
+            a1 = FloatVector.fromArray(S, y0, L);
+            a2 = FloatVector.fromArray(S, y0, 2 * L);
+            a3 = FloatVector.fromArray(S, y0, 3 * L);
+        }
+        for (int i = i0; i < i1; i++) {
+            float[] wr = panel[i];
+            FloatVector b = FloatVector.broadcast(S, x0[i]);
+            a0 = FloatVector.fromArray(S, wr, c).fma(b, a0);
+            a1 = FloatVector.fromArray(S, wr, c + L).fma(b, a1);
+            a2 = FloatVector.fromArray(S, wr, c + 2 * L).fma(b, a2);
+            a3 = FloatVector.fromArray(S, wr, c + 3 * L).fma(b, a3);
+        }
+        a0.intoArray(y0, 0);
+        a1.intoArray(y0, L);
+        a2.intoArray(y0, 2 * L);
+        a3.intoArray(y0, 3 * L);
+    }
+}
