@@ -5,7 +5,7 @@ Usage:
     /usr/bin/python3 scripts/bench_pytorch_distilcodec.py --dir DIR [--threads 1] [--iterations 5] [--warmup 2]
         [--skip-codec] [--search-frames F] [--search-codes 32768] [--search-dim 3584]
 
-DIR is written by `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec
+DIR is written by `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec
 distilcodec --config released|tiny --out DIR`: DIR/model (the DistilCodec folder the Vocodex
 benchmarks run, original tensor names and config layout), DIR/input.npy (0.1 x gaussian noise from
 java.util.Random(1234)) and DIR/vocodex_codes.npy (Vocodex's codes of that input).

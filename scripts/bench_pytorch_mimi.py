@@ -5,7 +5,7 @@ Usage:
     /usr/bin/python3 scripts/bench_pytorch_mimi.py --dir DIR [--threads 1] [--iterations 5] [--warmup 2]
         [--stream-steps 25] [--prefill 130] [--skip-batch] [--skip-stream]
 
-DIR is written by `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi
+DIR is written by `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi
 --out DIR`: DIR/model (the Mimi folder the Vocodex benchmarks run: config.json in the original
 loader's layout, model.safetensors under the original tensor names), DIR/input.npy (10 s of
 0.1 x gaussian noise from java.util.Random(1234)) and DIR/vocodex_codes.npy (Vocodex's 8-codebook

@@ -4,7 +4,7 @@
 Usage:
     /usr/bin/python3 scripts/export_distilcodec_onnx.py --dir DIR --out ONNX_DIR [--opset 17]
 
-DIR is written by `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec
+DIR is written by `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec
 distilcodec --config released|tiny --out DIR` (DIR/model: the DistilCodec folder the Vocodex
 benchmarks run; DIR/input.npy; DIR/peer.json). Writes ONNX_DIR/encode.onnx (audio float32
 [1, 1, N] -> codes int64 [1, 1, T]: log-mel front end, ConvNeXt encoder, downsample, the

@@ -4,7 +4,7 @@
 Usage:
     /usr/bin/python3 scripts/export_mimi_onnx.py --dir DIR --out ONNX_DIR [--opset 17]
 
-DIR is written by `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi
+DIR is written by `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi
 --out DIR` (DIR/model: the Mimi folder the Vocodex benchmarks run; DIR/input.npy, DIR/peer.json).
 Writes ONNX_DIR/encode.onnx (audio float32 [1, 1, N] -> codes int64 [1, K, T]: SEANet encoder,
 encoder transformer, downsample, and the split RVQ's nearest-code search for the K = 8 codebooks of

@@ -13,7 +13,7 @@
   2048^3 sgemm (torch.mm, best of 5) as gemm_gflops.
 * Timing: warm-up iterations, then timed ones; time_stats() gives median / min / max / all (ms).
 * Model folders (config.json + model.safetensors, original tensor names), inputs and Vocodex's
-  codes (.npy) as written by `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write`:
+  codes (.npy) as written by `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write`:
   load_peer_dir(); codes_equal_fraction() compares a peer's codes with Vocodex's.
 """
 

@@ -5,7 +5,7 @@ Usage:
     /usr/bin/python3 scripts/roofline_counts.py --configs CONFIGS.json [--out build/bench/roofline_counts.json]
         [--models encodec24khz,mimi,distilcodec_released]
 
-CONFIGS.json is what `java -cp jmh/target/benchmarks.jar io.vocodex.bench.PrintConfigs` prints
+CONFIGS.json is what `java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PrintConfigs` prints
 (the exact configurations the JMH benchmarks run). Each model is built as the project's own plain
 PyTorch reference (scripts/encodec_reference.py, mimi_reference.py, distilcodec_reference.py) with
 seeded random weights, and encode and decode of seeded noise run under a TorchDispatchMode that

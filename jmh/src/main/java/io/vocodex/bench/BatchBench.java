@@ -33,14 +33,14 @@ import java.util.concurrent.TimeUnit;
  * {@code threads}. EnCodec at 6 kbps (8 codebooks), Mimi at 8 codebooks (1.1 kbps).
  *
  * <pre>
- *   java -jar jmh/target/benchmarks.jar BatchBench
+ *   java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar BatchBench
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
 public class BatchBench {
     static final int CLIP_SECONDS = 2;
 

@@ -25,13 +25,13 @@ import java.util.concurrent.TimeUnit;
  * {@code threads} workers. Frames per second = {@code frames / (s/op)}; GFLOP/s = {@code 2 * frames *
  * 32768 * 3584 / (s/op) / 1e9}. The codebook is packed ({@link CodebookSearch#pack}) in the setup,
  * as the model packs it at load. Single shot per iteration. Run e.g.
- * {@code java -jar jmh/target/benchmarks.jar CodebookSearchBench -p threads=2}.
+ * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar CodebookSearchBench -p threads=2}.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx3g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class CodebookSearchBench {
     static final int CODES = 32768;

@@ -25,13 +25,13 @@ import java.util.concurrent.TimeUnit;
  * full-size 10 s decode takes tens of seconds on this scalar-Java path). {@code config} is
  * {@code released} (the full DistilCodec: ConvNeXt encoder to 1024, 32768 x 3584 codebook, HiFiGAN
  * from 1024 channels) or {@code tiny} (the golden's shape). Run e.g.
- * {@code java -jar jmh/target/benchmarks.jar DistilCodecBench -p config=released -p seconds=10}.
+ * {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar DistilCodecBench -p config=released -p seconds=10}.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx12g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx12g", "--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class DistilCodecBench {
     @Param({"released"})

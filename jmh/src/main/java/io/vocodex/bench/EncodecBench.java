@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   mvn -q -pl jmh -am package -DskipTests
- *   java -jar jmh/target/benchmarks.jar EncodecBench
+ *   java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar EncodecBench
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
 public class EncodecBench {
     static final int SECONDS = 10;
     static final double KBPS = 6.0;

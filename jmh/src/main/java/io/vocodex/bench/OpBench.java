@@ -26,13 +26,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>GFLOP/s = FLOP / (µs/op * 1000), with FLOP = {@code 2 * Cout * Cin/groups * K * Tout} for a conv,
  * {@code 2 * Cout * Cin * K * T} for a transposed conv (T input frames), {@code 2 * O * I * T} for a
  * linear layer and {@code 2 * 2 * 4H * H * T} for an LSTM layer; each benchmark's FLOP count is in
- * its comment. Run e.g. {@code java -jar jmh/target/benchmarks.jar OpBench -p threads=1}.
+ * its comment. Run e.g. {@code java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar OpBench -p threads=1}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 @State(Scope.Benchmark)
 public class OpBench {
     @Param({"1", "2"})

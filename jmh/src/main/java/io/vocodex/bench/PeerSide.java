@@ -30,11 +30,11 @@ import java.util.Random;
  * protocol of {@code vocodex bench}: warm-up iterations, then timed ones; median, min, all):
  *
  * <pre>
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi --out DIR [--seconds 10]
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec distilcodec --config released|tiny --out DIR
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide stream --model DIR [--threads N] [--bandwidth 1.1]
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec mimi --out DIR [--seconds 10]
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide write --codec distilcodec --config released|tiny --out DIR
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide stream --model DIR [--threads N] [--bandwidth 1.1]
  *        [--prefill 130] [--steps 25] [--iterations 5] [--warmup 2]
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide search [--codes 32768] [--dim 3584] [--frames 938]
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PeerSide search [--codes 32768] [--dim 3584] [--frames 938]
  *        [--threads N] [--iterations 5] [--warmup 2]
  * </pre>
  *

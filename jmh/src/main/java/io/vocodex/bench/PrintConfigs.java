@@ -12,7 +12,7 @@ import io.vocodex.codec.mimi.MimiConfig;
  * {@code scripts/roofline_counts.py} builds the PyTorch references from these to count MACs and bytes.
  *
  * <pre>
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.PrintConfigs
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.PrintConfigs
  * </pre>
  */
 public final class PrintConfigs {

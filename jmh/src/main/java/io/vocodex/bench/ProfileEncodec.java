@@ -19,7 +19,7 @@ import java.util.Random;
  * to decide what to optimise.
  *
  * <pre>
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.ProfileEncodec [threads]
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.ProfileEncodec [threads]
  * </pre>
  */
 public final class ProfileEncodec {

@@ -27,7 +27,7 @@ import java.util.function.Supplier;
  * frames after 130 frames of warm-up, so the KV caches are full).
  *
  * <pre>
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.ProfileMimi [threads]
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.ProfileMimi [threads]
  * </pre>
  */
 public final class ProfileMimi {

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * weights (seed 42), 10 s of seeded noise. Prints best / median / worst milliseconds per call.
  *
  * <pre>
- *   java -cp jmh/target/benchmarks.jar io.vocodex.bench.SideBySide MODEL THREADS WHAT REPS A.jar B.jar
+ *   java --add-modules jdk.incubator.vector -cp jmh/target/benchmarks.jar io.vocodex.bench.SideBySide MODEL THREADS WHAT REPS A.jar B.jar
  *     MODEL: mimi | encodec; WHAT: stream (one frame pushed into a live stream, after 130 / 50
  *     frames of warm-up) | encode | decode (10 s); A.jar, B.jar: java-api jars of the two builds
  * </pre>

@@ -40,14 +40,14 @@ import java.util.concurrent.TimeUnit;
  * ms per frame = the score; real-time factor = score / frame duration ({@code scripts/bench_report.py}).
  *
  * <pre>
- *   java -jar jmh/target/benchmarks.jar StreamBench
+ *   java --add-modules jdk.incubator.vector -jar jmh/target/benchmarks.jar StreamBench
  * </pre>
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
 public class StreamBench {
     static final int MIMI_PREFILL_FRAMES = 130;
 

@@ -1,0 +1,21 @@
+package io.vocodex.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The build runs the tests twice over the CPU kernels: with the Vector API kernels (the default
+ * execution adds {@code jdk.incubator.vector}) and without them ({@code -Dvocodex.simd=false}); the
+ * property {@code vocodex.simd.expected} says which, so that neither run silently tests the other path.
+ */
+class SimdTest {
+    @Test
+    void theKernelPathIsTheOneThisRunExpects() {
+        String expected = System.getProperty("vocodex.simd.expected");
+        System.out.println("[simd] " + Simd.reason());
+        if (expected != null) {
+            assertEquals(Boolean.parseBoolean(expected), Simd.enabled(), Simd.reason());
+        }
+    }
+}
