@@ -15,7 +15,7 @@ import java.util.Random;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Time encode and decode of seeded noise (0.1 x gaussian, seed 1234) at the model's rate.",
             "Prints one JSON line: {\"peer\":\"vocodex\",\"threads\",\"seconds\",\"bandwidth\",\"encode_ms_median\","
-                    + "\"encode_ms_min\",\"decode_ms_median\",\"decode_ms_min\",\"encode_ms_all\",\"decode_ms_all\",\"java\"}."})
+                    + "\"encode_ms_min\",\"decode_ms_median\",\"decode_ms_min\",\"encode_ms_all\",\"decode_ms_all\",\"java\",\"cpu_kernels\"}."})
 final class BenchCommand extends BaseCommand {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR", description = "Model folder.")
     Path model;
@@ -91,6 +91,7 @@ final class BenchCommand extends BaseCommand {
                 o.withArray("decode_ms_all").add(round3(v));
             }
             o.put("java", System.getProperty("java.version"));
+            o.put("cpu_kernels", io.vocodex.backend.cpu.Simd.reason());
             out().println(o.toString());
             return 0;
         }
