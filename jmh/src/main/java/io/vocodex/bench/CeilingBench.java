@@ -30,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  *       {@value #N_L1}-float array; C2 vectorises the loop (as it does the CPU backend's kernels)
  *       and the unrolled iterations give independent chains. FLOP per op =
  *       {@code threads * 2 * CHAIN * N_L1 * REPS}; GFLOP/s = that / time.</li>
+ *   <li>{@code cpu_fma_f32_peak_vectorapi}: the same with the Vector API (12 register chains), the
+ *       ceiling of the kernels that use it ({@code io.vocodex.backend.cpu.VectorConv}).</li>
  *   <li>{@code cpu_triad_f32_64Mi}: STREAM triad {@code a[i] = b[i] + s * c[i]} over 64 Mi floats
  *       (3 x 256 MiB per thread, far beyond the caches), each thread its own arrays. Bytes per op
  *       = {@code threads * 12 * 64 Mi} (STREAM's count: write-allocate traffic not included).</li>
@@ -112,6 +114,26 @@ public class CeilingBench {
             a[i] = b[i] + s * c[i];
         }
     }
+
+    /**
+     * The Vector API's FMA peak (what {@code io.vocodex.backend.cpu.VectorConv}'s kernels are written
+     * with): 12 independent vector accumulators, each advanced by {@value #VECTOR_STEPS} fmas with
+     * register operands only, for {@value #VECTOR_LANE_STEPS} lane-steps per chain whatever the
+     * vector width. FLOP per op = {@code threads * 2 * 12 * VECTOR_LANE_STEPS}.
+     */
+    @Benchmark
+    public float cpu_fma_f32_peak_vectorapi() {
+        List<Runnable> work = new ArrayList<>();
+        float[] sink = new float[threads];
+        for (int t = 0; t < threads; t++) {
+            int slot = t;
+            work.add(() -> sink[slot] = VectorPeak.run(VECTOR_LANE_STEPS / VectorPeak.lanes()));
+        }
+        run(work);
+        return sink[0];
+    }
+
+    static final int VECTOR_LANE_STEPS = 16 << 20;
 
     @Benchmark
     public float cpu_fma_f32_peak() {
