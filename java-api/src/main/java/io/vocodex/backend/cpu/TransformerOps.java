@@ -377,9 +377,7 @@ public final class TransformerOps {
         int tq = q.length;
         float[][] out = new float[tq][heads * headDim];
         KeyValueColumns kv = new KeyValueColumns(heads, headDim, Math.max(1, k.length));
-        for (int j = 0; j < k.length; j++) {
-            kv.put(j, k[j], kCol, v[j], vCol);
-        }
+        ctx.parallelFor(heads, (long) headDim * k.length, h -> kv.putHead(h, k, kCol, v, vCol));
         int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
         long costPerUnit = (long) headDim * Math.max(1, k.length) * 2 * Math.min(QUERY_BLOCK, tq);
         ctx.parallelFor(blocks * heads, costPerUnit, u -> {
@@ -458,6 +456,29 @@ public final class TransformerOps {
 
         public int capacity() {
             return capacity;
+        }
+
+        /**
+         * Stores head {@code h} of every row {@code j} of {@code k} and {@code v} at slot {@code j}
+         * (as {@link #put} per row, but a key component at a time: a transposition that reads each
+         * row's few cache lines of the head while they are still in L1).
+         */
+        void putHead(int h, float[][] k, int kCol, float[][] v, int vCol) {
+            for (int c = h * headDim; c < (h + 1) * headDim; c++) {
+                double[] kr = keys[c];
+                for (int j = 0; j < k.length; j++) {
+                    kr[j] = k[j][kCol + c];
+                }
+            }
+            double[][] vh = values[h];
+            for (int j = 0; j < v.length; j++) {
+                double[] vr = vh[j];
+                float[] row = v[j];
+                int o = vCol + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    vr[d] = row[o + d];
+                }
+            }
         }
 
         /** Stores one position's key ({@code k[kCol ...]}) and value ({@code v[vCol ...]}) at {@code slot}. */
