@@ -361,7 +361,11 @@ public final class TransformerOps {
      * {@code softmax(q.k * scale) v}.
      *
      * <p>The keys and values are first laid out as a {@link KeyValueColumns} block (float64,
-     * keys column-wise), then every (query, head) runs {@link #attendHead}.
+     * keys column-wise); then each parallel unit is one head of a block of {@value #QUERY_BLOCK}
+     * consecutive queries, which runs {@link #attendHeadQueries} so that every key and value row is
+     * read once per block rather than once per query. A block whose windows do not start in
+     * non-decreasing order falls back to one {@link #attendHead} per query. Either way each query
+     * gets the contract's arithmetic, so the result is the same as one query at a time.
      *
      * @param q rows {@code [Tq][*]}, head {@code h} in columns {@code qCol + h*headDim ...}
      * @param k rows {@code [Tk][*]}, head {@code h} in columns {@code kCol + h*headDim ...}
@@ -373,16 +377,58 @@ public final class TransformerOps {
         int tq = q.length;
         float[][] out = new float[tq][heads * headDim];
         KeyValueColumns kv = new KeyValueColumns(heads, headDim, Math.max(1, k.length));
-        for (int j = 0; j < k.length; j++) {
-            kv.put(j, k[j], kCol, v[j], vCol);
-        }
-        ctx.parallelFor(tq * heads, (long) headDim * Math.max(1, k.length) * 2, u -> {
-            int i = u / heads;
-            int h = u - i * heads;
-            int n = hi[i] - lo[i] + 1;
-            attendHead(q[i], qCol, kv, h, lo[i], n, new double[kv.capacity], new double[headDim], out[i]);
+        ctx.parallelFor(heads, (long) headDim * k.length, h -> kv.putHead(h, k, kCol, v, vCol));
+        int blocks = (tq + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        long costPerUnit = (long) headDim * Math.max(1, k.length) * 2 * Math.min(QUERY_BLOCK, tq);
+        ctx.parallelFor(blocks * heads, costPerUnit, u -> {
+            int b = u / heads;
+            int h = u - b * heads;
+            int i0 = b * QUERY_BLOCK;
+            int m = Math.min(QUERY_BLOCK, tq - i0);
+            if (startsInOrder(lo, hi, i0, m)) {
+                float[][] qb = new float[m][];
+                float[][] ob = new float[m][];
+                int[] firstSlot = new int[m];
+                int[] count = new int[m];
+                for (int i = 0; i < m; i++) {
+                    qb[i] = q[i0 + i];
+                    ob[i] = out[i0 + i];
+                    firstSlot[i] = lo[i0 + i];
+                    count[i] = hi[i0 + i] - lo[i0 + i] + 1;
+                }
+                attendHeadQueries(qb, qCol, kv, h, firstSlot, count, new double[m][kv.capacity],
+                        new double[m][headDim], ob);
+            } else {
+                double[] scores = new double[kv.capacity];
+                double[] acc = new double[headDim];
+                for (int i = i0; i < i0 + m; i++) {
+                    attendHead(q[i], qCol, kv, h, lo[i], hi[i] - lo[i] + 1, scores, acc, out[i]);
+                }
+            }
         });
         return out;
+    }
+
+    /** Consecutive queries that {@link #attention} hands to one {@link #attendHeadQueries} call. */
+    static final int QUERY_BLOCK = 16;
+
+    /**
+     * Whether the non-empty windows of queries {@code i0 .. i0+m-1} start in non-decreasing order
+     * within the keys (what {@link #attendHeadQueries} requires; their union then spans at most
+     * all keys, its capacity).
+     */
+    private static boolean startsInOrder(int[] lo, int[] hi, int i0, int m) {
+        int last = 0;
+        for (int i = i0; i < i0 + m; i++) {
+            if (hi[i] < lo[i]) {
+                continue;
+            }
+            if (lo[i] < last) {
+                return false;
+            }
+            last = lo[i];
+        }
+        return true;
     }
 
     /**
@@ -410,6 +456,29 @@ public final class TransformerOps {
 
         public int capacity() {
             return capacity;
+        }
+
+        /**
+         * Stores head {@code h} of every row {@code j} of {@code k} and {@code v} at slot {@code j}
+         * (as {@link #put} per row, but a key component at a time: a transposition that reads each
+         * row's few cache lines of the head while they are still in L1).
+         */
+        void putHead(int h, float[][] k, int kCol, float[][] v, int vCol) {
+            for (int c = h * headDim; c < (h + 1) * headDim; c++) {
+                double[] kr = keys[c];
+                for (int j = 0; j < k.length; j++) {
+                    kr[j] = k[j][kCol + c];
+                }
+            }
+            double[][] vh = values[h];
+            for (int j = 0; j < v.length; j++) {
+                double[] vr = vh[j];
+                float[] row = v[j];
+                int o = vCol + h * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    vr[d] = row[o + d];
+                }
+            }
         }
 
         /** Stores one position's key ({@code k[kCol ...]}) and value ({@code v[vCol ...]}) at {@code slot}. */
@@ -450,9 +519,11 @@ public final class TransformerOps {
      * {@code dot = 0; for d ascending: dot += (double) q * k} (the float64 product of two floats is
      * exact), scaled by {@code 1/sqrt(headDim)}; then max, {@code exp(s - max)} and their sum in key
      * order; then {@code acc[d] += (s / sum) * v[d]} in key order, rounded once. The scores of all
-     * keys advance together (vectorised across slots), and each key row and value row is read once
-     * from memory for all the queries (the others reread it from L1): neither changes any element's
-     * order.
+     * keys advance together (vectorised across slots), and the keys are walked in tiles of
+     * {@value #KEY_TILE} whose value rows serve every query before the next tile is read: neither
+     * changes any element's order. With {@link Simd#enabled()} the scores, the scaling, the max and
+     * the weighted sum run as {@link VectorAttention} kernels (the same operations lane by lane;
+     * the exponentials stay scalar {@link Math#exp}).
      *
      * @param scores per query, scratch of at least {@code kv.capacity()}; {@code acc} per query, of {@code headDim}
      */
@@ -465,6 +536,7 @@ public final class TransformerOps {
         // The union run: from the earliest-starting query's first slot to the end of the longest-reaching one.
         int first = -1;
         int span = 0;
+        int[] offset = new int[m]; // where query i's run starts within the union run
         for (int i = 0; i < m; i++) {
             if (n[i] <= 0) {
                 continue;
@@ -473,8 +545,8 @@ public final class TransformerOps {
                 first = firstSlot[i];
                 span = n[i];
             } else {
-                int offset = Math.floorMod(firstSlot[i] - first, cap);
-                span = Math.max(span, offset + n[i]);
+                offset[i] = Math.floorMod(firstSlot[i] - first, cap);
+                span = Math.max(span, offset[i] + n[i]);
             }
         }
         for (int i = 0; i < m; i++) {
@@ -488,64 +560,102 @@ public final class TransformerOps {
         if (first < 0) {
             return;
         }
+        boolean simd = Simd.enabled();
         int a0 = first;
         int a1 = Math.min(cap, first + span);   // first run of slots [a0, a1)
         int b1 = span - (a1 - a0);              // wrapped run [0, b1)
-        for (int i = 0; i < m; i++) {
-            java.util.Arrays.fill(scores[i], a0, a1, 0.0);
-            java.util.Arrays.fill(scores[i], 0, b1, 0.0);
-        }
         int qc = qCol + o0;
-        for (int d = 0; d < headDim; d++) {
-            double[] kr = kv.keys[o0 + d];
+        if (simd) {
+            double[][] qd = new double[m][headDim];
             for (int i = 0; i < m; i++) {
-                double qd = q[i][qc + d];
-                double[] sc = scores[i];
-                for (int s = a0; s < a1; s++) {
-                    sc[s] += qd * kr[s];
+                for (int d = 0; d < headDim; d++) {
+                    qd[i][d] = q[i][qc + d];
                 }
-                for (int s = 0; s < b1; s++) {
-                    sc[s] += qd * kr[s];
+            }
+            VectorAttention.scores(qd, kv.keys, o0, a0, a1, scores);
+            VectorAttention.scores(qd, kv.keys, o0, 0, b1, scores);
+        } else {
+            for (int i = 0; i < m; i++) {
+                java.util.Arrays.fill(scores[i], a0, a1, 0.0);
+                java.util.Arrays.fill(scores[i], 0, b1, 0.0);
+            }
+            for (int d = 0; d < headDim; d++) {
+                double[] kr = kv.keys[o0 + d];
+                for (int i = 0; i < m; i++) {
+                    double qd = q[i][qc + d];
+                    double[] sc = scores[i];
+                    for (int s = a0; s < a1; s++) {
+                        sc[s] += qd * kr[s];
+                    }
+                    for (int s = 0; s < b1; s++) {
+                        sc[s] += qd * kr[s];
+                    }
                 }
             }
         }
         double scale = 1.0 / Math.sqrt(headDim);
-        double[] sums = new double[m];
         for (int i = 0; i < m; i++) {
             if (n[i] <= 0) {
                 continue;
             }
             double[] sc = scores[i];
+            // query i's run: slots [f, e1) then, wrapped, [0, e2)
+            int f = firstSlot[i];
+            int e1 = Math.min(cap, f + n[i]);
+            int e2 = n[i] - (e1 - f);
             double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
-                sc[s] = sc[s] * scale;
-                max = Math.max(max, sc[s]);
+            if (simd) {
+                max = VectorAttention.scaleAndMax(sc, f, e1, scale, max);
+                max = VectorAttention.scaleAndMax(sc, 0, e2, scale, max);
+            } else {
+                for (int s = f; s < e1; s++) {
+                    sc[s] = sc[s] * scale;
+                    max = Math.max(max, sc[s]);
+                }
+                for (int s = 0; s < e2; s++) {
+                    sc[s] = sc[s] * scale;
+                    max = Math.max(max, sc[s]);
+                }
             }
             double sum = 0;
-            for (int j = 0, s = firstSlot[i]; j < n[i]; j++, s = s + 1 == cap ? 0 : s + 1) {
+            for (int s = f; s < e1; s++) {
                 sc[s] = Math.exp(sc[s] - max);
                 sum += sc[s];
             }
-            sums[i] = sum;
+            for (int s = 0; s < e2; s++) {
+                sc[s] = Math.exp(sc[s] - max);
+                sum += sc[s];
+            }
+            // the weights s / sum, in place
+            if (simd) {
+                VectorAttention.divide(sc, f, e1, sum);
+                VectorAttention.divide(sc, 0, e2, sum);
+            } else {
+                for (int s = f; s < e1; s++) {
+                    sc[s] = sc[s] / sum;
+                }
+                for (int s = 0; s < e2; s++) {
+                    sc[s] = sc[s] / sum;
+                }
+            }
             java.util.Arrays.fill(acc[i], 0, headDim, 0.0);
         }
         double[][] vh = kv.values[h];
-        // Walk the union run in position order; query i takes the keys of its own run, in order.
-        for (int j = 0, s = a0; j < span; j++, s = s + 1 == cap ? 0 : s + 1) {
-            double[] vr = vh[s];
+        // Walk the union run in position order, a tile of keys at a time; each query takes the keys
+        // of its own run within the tile, in order (union position j is slot (a0 + j) mod cap).
+        for (int j0 = 0; j0 < span; j0 += KEY_TILE) {
+            int j1 = Math.min(span, j0 + KEY_TILE);
             for (int i = 0; i < m; i++) {
-                if (n[i] <= 0) {
+                int from = Math.max(j0, offset[i]);
+                int to = Math.min(j1, offset[i] + n[i]);
+                if (n[i] <= 0 || from >= to) {
                     continue;
                 }
-                int rel = Math.floorMod(s - firstSlot[i], cap);
-                if (rel >= n[i]) {
-                    continue;
-                }
-                double p = scores[i][s] / sums[i];
-                double[] ai = acc[i];
-                for (int d = 0; d < headDim; d++) {
-                    ai[d] += p * vr[d];
-                }
+                int s0 = a0 + from < cap ? a0 + from : a0 + from - cap;
+                int len = to - from;
+                int unwrapped = Math.min(len, cap - s0);
+                accumulate(simd, scores[i], vh, s0, s0 + unwrapped, acc[i], headDim);
+                accumulate(simd, scores[i], vh, 0, len - unwrapped, acc[i], headDim);
             }
         }
         for (int i = 0; i < m; i++) {
@@ -554,6 +664,25 @@ public final class TransformerOps {
             }
             for (int d = 0; d < headDim; d++) {
                 out[i][o0 + d] = (float) acc[i][d];
+            }
+        }
+    }
+
+    /** Keys per tile of {@link #attendHeadQueries}' weighted sum: 32 value rows of 64 float64 (16 KiB) stay in L1. */
+    static final int KEY_TILE = 32;
+
+    /** {@code acc[d] += w[s] * values[s][d]} for slots {@code s} in {@code [from, to)} ascending. */
+    private static void accumulate(boolean simd, double[] w, double[][] values, int from, int to, double[] acc,
+                                   int headDim) {
+        if (simd) {
+            VectorAttention.accumulate(w, values, from, to, acc, headDim);
+            return;
+        }
+        for (int s = from; s < to; s++) {
+            double p = w[s];
+            double[] vr = values[s];
+            for (int d = 0; d < headDim; d++) {
+                acc[d] += p * vr[d];
             }
         }
     }

@@ -383,6 +383,77 @@ class TransformerOpsTest {
         }
     }
 
+    /**
+     * The batch path (one head of a block of consecutive queries per parallel unit, sharing key and
+     * value reads, Vector API kernels when enabled) against the contract written out one (query,
+     * head) at a time and against {@link TransformerOps#attendHead} per (query, head): bit for bit,
+     * for lengths around the query block and the vector widths, a context shorter than the length,
+     * head sizes that are and are not a multiple of the lanes, and 1 or 3 threads.
+     */
+    @Test
+    void batchAttentionByQueryBlocksIsBitIdenticalToOneQueryAtATime() {
+        try (CpuContext three = new CpuContext(3)) {
+            for (int hd : new int[] {64, 20}) {
+                int heads = 2;
+                int d = heads * hd;
+                for (int t : new int[] {1, 5, 16, 17, 40, 100}) {
+                    for (int context : new int[] {7, 250}) {
+                        // large scores too, so that some exponentials underflow to 0
+                        float[][] qkv = rand(t, 3 * d, t % 2 == 0 ? 1.0 : 3.0);
+                        int[] lo = new int[t];
+                        int[] hi = new int[t];
+                        for (int i = 0; i < t; i++) {
+                            lo[i] = Math.max(0, i - context + 1);
+                            hi[i] = i;
+                        }
+                        float[][] plain = plainAttention(qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+                        TransformerOps.KeyValueColumns kv = new TransformerOps.KeyValueColumns(heads, hd, t);
+                        for (int j = 0; j < t; j++) {
+                            kv.put(j, qkv[j], d, qkv[j], 2 * d);
+                        }
+                        float[][] single = new float[t][d];
+                        for (int i = 0; i < t; i++) {
+                            for (int h = 0; h < heads; h++) {
+                                TransformerOps.attendHead(qkv[i], 0, kv, h, lo[i], hi[i] - lo[i] + 1, new double[t],
+                                        new double[hd], single[i]);
+                            }
+                        }
+                        for (CpuContext c : new CpuContext[] {CpuContext.singleThreaded(), three}) {
+                            float[][] batch = TransformerOps.attention(c, qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+                            for (int i = 0; i < t; i++) {
+                                String where = "head dim " + hd + ", length " + t + ", context " + context
+                                        + ", threads " + c.threads() + ", query " + i;
+                                assertArrayEquals(plain[i], batch[i], where);
+                                assertArrayEquals(single[i], batch[i], where);
+                            }
+                        }
+                    }
+                }
+            }
+            // Windows that do not start in order (a block falls back to one query at a time), and an empty one.
+            int heads = 2;
+            int hd = 20;
+            int d = heads * hd;
+            int t = 37;
+            float[][] qkv = rand(t, 3 * d, 1.0);
+            int[] lo = new int[t];
+            int[] hi = new int[t];
+            for (int i = 0; i < t; i++) {
+                lo[i] = (i * 7) % 11;
+                hi[i] = Math.min(t - 1, lo[i] + 3 + i % 13);
+            }
+            hi[20] = lo[20] - 1;
+            float[][] plain = plainAttention(qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+            for (CpuContext c : new CpuContext[] {CpuContext.singleThreaded(), three}) {
+                float[][] batch = TransformerOps.attention(c, qkv, 0, qkv, d, qkv, 2 * d, heads, hd, lo, hi);
+                for (int i = 0; i < t; i++) {
+                    assertArrayEquals(plain[i], batch[i], "unordered windows, query " + i);
+                }
+            }
+            assertTrue(Float.isNaN(plain[20][0]));
+        }
+    }
+
     @Test
     void nearestCodesByColumnsIsBitIdenticalToTheRowLoop() {
         int dim = 20;
