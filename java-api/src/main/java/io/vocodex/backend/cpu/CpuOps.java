@@ -916,9 +916,9 @@ public final class CpuOps {
             float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
             float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
             float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-            float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+            float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
             c[j] = cn;
-            h[j] = sigmoid(go) * (float) Math.tanh(cn);
+            h[j] = sigmoid(go) * tanh(cn);
             y[j][t] = h[j];
         }
     }
@@ -974,9 +974,9 @@ public final class CpuOps {
                     float gf = (gx[hidden + j][t] + bsum[hidden + j]) + gh[hidden + j];
                     float gg = (gx[2 * hidden + j][t] + bsum[2 * hidden + j]) + gh[2 * hidden + j];
                     float go = (gx[3 * hidden + j][t] + bsum[3 * hidden + j]) + gh[3 * hidden + j];
-                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
                     c[j] = cn;
-                    h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                    h[j] = sigmoid(go) * tanh(cn);
                     y[j][t] = h[j];
                 }
             }
@@ -1029,9 +1029,9 @@ public final class CpuOps {
                     float gf = (gx[hidden + j][step] + bsum[hidden + j]) + acc[nj + jj];
                     float gg = (gx[2 * hidden + j][step] + bsum[2 * hidden + j]) + acc[2 * nj + jj];
                     float go = (gx[3 * hidden + j][step] + bsum[3 * hidden + j]) + acc[3 * nj + jj];
-                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
                     c[j] = cn;
-                    float hn = sigmoid(go) * (float) Math.tanh(cn);
+                    float hn = sigmoid(go) * tanh(cn);
                     hNext[j] = hn;
                     y[j][step] = hn;
                 }
@@ -1040,6 +1040,36 @@ public final class CpuOps {
         }
         return y;
     }
+
+    /**
+     * {@code (float) Math.tanh(v)}, bit for bit, about 4x faster. {@code Math.tanh} is not a JIT
+     * intrinsic on Java 17 (~65 ns a call here) while {@code Math.exp} is, so this first evaluates
+     * {@code t = 1 - 2 / (exp(2|v|) + 1)} in double. Its distance from the exact tanh is at most
+     * {@code 2^-50} (exp's 1 ulp and three roundings, each relative to a value at most 1), and
+     * {@code Math.tanh} is within 2.5 ulps (at most {@code 2^-51} below 1) of it: so when {@code t} is
+     * farther than {@link #TANH_TOLERANCE} (twice that sum) from both rounding midpoints around
+     * {@code (float) t}, {@code Math.tanh(v)} rounds to the same float. Otherwise (about one value in
+     * ten million), and for {@code |v| < 2^-10} (where the subtraction cancels) or a non-finite
+     * {@code v}, it returns {@code (float) Math.tanh(v)} itself. {@code TanhTest} compares the two on
+     * tens of millions of float bit patterns.
+     */
+    static float tanh(float v) {
+        float a = Math.abs(v);
+        if (!(a >= 0x1p-10f) || a == Float.POSITIVE_INFINITY) {
+            return (float) Math.tanh(v);
+        }
+        double t = 1.0 - 2.0 / (Math.exp(2.0 * a) + 1.0);
+        float f = (float) t;
+        double up = ((double) f + (double) Math.nextUp(f)) * 0.5;
+        double down = ((double) f + (double) Math.nextDown(f)) * 0.5;
+        if (Math.abs(t - up) <= TANH_TOLERANCE || Math.abs(t - down) <= TANH_TOLERANCE) {
+            return (float) Math.tanh(v);
+        }
+        return v < 0 ? -f : f;
+    }
+
+    /** Twice the bound {@code 2^-50 + 2^-51} on {@code |t - Math.tanh(v)|} in {@link #tanh}. */
+    static final double TANH_TOLERANCE = 2 * (0x1p-50 + 0x1p-51);
 
     static float sigmoid(float v) {
         return (float) (1.0 / (1.0 + Math.exp(-v)));

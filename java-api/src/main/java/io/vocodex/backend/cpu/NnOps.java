@@ -204,7 +204,7 @@ public final class NnOps {
         forEachSpan(ctx, x, 30, (c, from, to) -> {
             float[] row = x[c];
             for (int i = from; i < to; i++) {
-                row[i] = (float) Math.tanh(row[i]);
+                row[i] = CpuOps.tanh(row[i]);
             }
         });
     }
