@@ -1049,20 +1049,33 @@ public final class CpuOps {
      * {@code Math.tanh} is within 2.5 ulps (at most {@code 2^-51} below 1) of it: so when {@code t} is
      * farther than {@link #TANH_TOLERANCE} (twice that sum) from both rounding midpoints around
      * {@code (float) t}, {@code Math.tanh(v)} rounds to the same float. Otherwise (about one value in
-     * ten million), and for {@code |v| < 2^-10} (where the subtraction cancels) or a non-finite
-     * {@code v}, it returns {@code (float) Math.tanh(v)} itself. {@code TanhTest} compares the two on
+     * ten million) or for {@code v} zero or not finite, it returns {@code (float) Math.tanh(v)} itself.
+     * Below {@code |v| = 2^-10}, where the subtraction would cancel, {@code t} is tanh's Taylor series
+     * instead, with a tolerance relative to {@code t}. {@code TanhTest} compares the two on
      * tens of millions of float bit patterns.
      */
     static float tanh(float v) {
         float a = Math.abs(v);
-        if (!(a >= 0x1p-10f) || a == Float.POSITIVE_INFINITY) {
+        if (!(a > 0f) || a == Float.POSITIVE_INFINITY) { // +-0 (keeps its sign), NaN, +-inf
             return (float) Math.tanh(v);
         }
-        double t = 1.0 - 2.0 / (Math.exp(2.0 * a) + 1.0);
+        double t;
+        double tolerance;
+        if (a < 0x1p-10f) {
+            // x (1 - x^2/3 + 2x^4/15 - 17x^6/315): the next term is below 1e-25 of the sum here; the
+            // roundings and Math.tanh's 2.5 ulps stay under 4 ulps of t, so 16 ulps is a safe margin
+            double x = a;
+            double x2 = x * x;
+            t = x * (1.0 - x2 * (1.0 / 3 - x2 * (2.0 / 15 - x2 * (17.0 / 315))));
+            tolerance = 16 * Math.ulp(t);
+        } else {
+            t = 1.0 - 2.0 / (Math.exp(2.0 * a) + 1.0);
+            tolerance = TANH_TOLERANCE;
+        }
         float f = (float) t;
         double up = ((double) f + (double) Math.nextUp(f)) * 0.5;
         double down = ((double) f + (double) Math.nextDown(f)) * 0.5;
-        if (Math.abs(t - up) <= TANH_TOLERANCE || Math.abs(t - down) <= TANH_TOLERANCE) {
+        if (Math.abs(t - up) <= tolerance || Math.abs(t - down) <= tolerance) {
             return (float) Math.tanh(v);
         }
         return v < 0 ? -f : f;
