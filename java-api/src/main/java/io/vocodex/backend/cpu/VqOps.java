@@ -94,10 +94,33 @@ public final class VqOps {
      * but the distances of all codes of a tile advance together (vectorised across codes), a tile is
      * shared by a group of frames, and with few frames the threads split the codes (each part's
      * first minimum, merged in code order with strict comparison, is the global first minimum).
+     * When {@link Simd#enabled()}, the register-blocked {@link VectorVq} kernel computes the same
+     * distances (lanewise multiply, then add: never an fma) and the same first minimum.
+     *
+     * <pre>{@code
+     * float[][] columns = VqOps.codebookColumns(codebook, bins, dim);
+     * float[] norms = VqOps.squaredNorms(codebook, bins, dim);
+     * int[] codes = VqOps.nearestCodesByColumns(ctx, x, columns, norms); // x is [dim][frames]
+     * }</pre>
      *
      * @param codebookT {@code [D][N]}
      */
     public static int[] nearestCodesByColumns(CpuContext ctx, float[][] x, float[][] codebookT, float[] codeNorms) {
+        int dim = x.length;
+        int frames = dim == 0 ? 0 : x[0].length;
+        int numCodes = codeNorms.length;
+        int[] out = new int[frames];
+        if (frames == 0 || numCodes == 0) {
+            return out;
+        }
+        if (Simd.enabled()) {
+            return nearestCodesByColumnsVector(ctx, x, codebookT, codeNorms);
+        }
+        return nearestCodesByColumnsPlain(ctx, x, codebookT, codeNorms);
+    }
+
+    /** {@link #nearestCodesByColumns} in plain Java: the path without the Vector API, and its tests' twin. */
+    static int[] nearestCodesByColumnsPlain(CpuContext ctx, float[][] x, float[][] codebookT, float[] codeNorms) {
         int dim = x.length;
         int frames = dim == 0 ? 0 : x[0].length;
         int numCodes = codeNorms.length;
@@ -182,6 +205,70 @@ public final class VqOps {
                 }
                 out[t0 + j] = bc;
             }
+        }
+        return out;
+    }
+
+    /** Fewest frames per work item of the Vector API search (a multiple of its four-frame block). */
+    static final int VECTOR_MIN_FRAME_CHUNK = 16;
+
+    /**
+     * {@link #nearestCodesByColumns} on {@link VectorVq} (only when {@link Simd#enabled()}): work items are chunks of frames, and with
+     * fewer chunks than threads the codes are split too (parts start at multiples of the kernel's
+     * block, each part's first minimum merged in code order with strict comparison).
+     */
+    static int[] nearestCodesByColumnsVector(CpuContext ctx, float[][] x, float[][] codebookT, float[] codeNorms) {
+        int dim = x.length;
+        int frames = dim == 0 ? 0 : x[0].length;
+        int numCodes = codeNorms.length;
+        if (frames == 0 || numCodes == 0) {
+            return new int[frames];
+        }
+        float[][] m2x = new float[frames][dim];
+        float[] xx = new float[frames];
+        for (int t = 0; t < frames; t++) {
+            float acc = 0f;
+            for (int d = 0; d < dim; d++) {
+                float v = x[d][t];
+                m2x[t][d] = -2f * v;
+                float p = v * v;
+                acc = acc + p;
+            }
+            xx[t] = acc;
+        }
+        int threads = ctx.threads();
+        // about two chunks per thread; each pass over a block of codes serves all frames of a chunk
+        int perChunk = Math.max(VECTOR_MIN_FRAME_CHUNK, ((frames + 2 * threads - 1) / (2 * threads) + 3) / 4 * 4);
+        int chunks = (frames + perChunk - 1) / perChunk;
+        int block = VectorVq.width();
+        int parts = threads == 1 || chunks >= 2 * threads ? 1
+                : Math.max(1, Math.min(numCodes / (4 * block), (2 * threads + chunks - 1) / chunks));
+        int perPart = (numCodes / parts + block - 1) / block * block;
+        float[][] bestDist = new float[chunks * parts][perChunk];
+        int[][] bestCode = new int[chunks * parts][perChunk];
+        ctx.parallelFor(chunks * parts, (long) perPart * dim * Math.min(frames, perChunk), u -> {
+            int chunk = u / parts;
+            int part = u - chunk * parts;
+            int f0 = chunk * perChunk;
+            int f1 = Math.min(frames, f0 + perChunk);
+            int n0 = Math.min(numCodes, part * perPart);
+            int n1 = part == parts - 1 ? numCodes : Math.min(numCodes, n0 + perPart);
+            VectorVq.search(codebookT, codeNorms, m2x, xx, dim, f0, f1, n0, n1, bestDist[u], bestCode[u]);
+        });
+        int[] out = new int[frames];
+        for (int t = 0; t < frames; t++) {
+            int chunk = t / perChunk;
+            int j = t - chunk * perChunk;
+            float bd = Float.POSITIVE_INFINITY;
+            int bc = 0;
+            for (int part = 0; part < parts; part++) {
+                int u = chunk * parts + part;
+                if (bestDist[u][j] < bd) {
+                    bd = bestDist[u][j];
+                    bc = bestCode[u][j];
+                }
+            }
+            out[t] = bc;
         }
         return out;
     }

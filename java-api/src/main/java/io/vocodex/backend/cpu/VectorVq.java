@@ -1,0 +1,230 @@
+package io.vocodex.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-blocked kernel behind {@link VqOps#nearestCodesByColumns} when {@link Simd#enabled()}.
+ *
+ * <p>Lanes are codes: over the column-major codebook ({@code [D][N]}), four frames x four vectors of
+ * codes keep 16 distance accumulators in registers for the whole of {@code d = 0 .. D-1}, so each
+ * loaded code vector serves four frames and each broadcast {@code -2x_d} serves four vectors. Every
+ * lane computes exactly the plain loop's chain: {@code acc = acc + (-2x_d) * e_d} with a lanewise
+ * multiply and then a lanewise add (two roundings, never an fma), then {@code + |x|^2},
+ * {@code + |e|^2}, {@code max(., 0)} and the square root, all lanewise and correctly rounded, so
+ * every distance has the plain loop's bits.
+ *
+ * <p>The argmin keeps, per frame and lane, the first strict minimum of the codes that lane saw (codes
+ * reach a lane in ascending order) and its code; at the end the lanes are merged by value, ties to
+ * the lowest code, which is the plain loop's first strict minimum. Codes past the last whole vector
+ * run the plain scalar chain after the merge (their codes are higher, so strict comparison keeps the
+ * order). NaN distances never compare less, in either path.
+ *
+ * <p>Only {@link VqOps} touches this class (see {@link VectorConv} for why).
+ */
+final class VectorVq {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
+    private static final int L = S.length();
+    /** Codes per register block. */
+    private static final int W = 4 * L;
+
+    private VectorVq() {
+    }
+
+    /** Codes per register block: the code parts of a split search start at multiples of it. */
+    static int width() {
+        return W;
+    }
+
+    /**
+     * Nearest code in {@code [n0, n1)} of frames {@code [f0, f1)}: the first strict minimum of the
+     * distances, starting from {@code +inf} with code {@code n0}; its distance and code go to
+     * {@code bestDist[t - f0]} and {@code bestCode[t - f0]}.
+     *
+     * @param m2x {@code -2x} per frame, {@code m2x[t][d]}
+     * @param xx {@code |x|^2} per frame
+     */
+    static void search(float[][] codebookT, float[] codeNorms, float[][] m2x, float[] xx, int dim,
+                       int f0, int f1, int n0, int n1, float[] bestDist, int[] bestCode) {
+        int g = f1 - f0;
+        // With four frames or more, a last partial group of four is padded with copies of the last
+        // frame (their minima are discarded), so batch searches run block4 only: a kernel that runs
+        // rarely stays in the slow unoptimised tiers for long, and the Vector API is very slow there.
+        int padded = g < 4 ? g : (g + 3) / 4 * 4;
+        float[][] pm = new float[padded][];
+        float[] mxx = new float[padded];
+        for (int i = 0; i < padded; i++) {
+            pm[i] = m2x[Math.min(f0 + i, f1 - 1)];
+            mxx[i] = xx[Math.min(f0 + i, f1 - 1)];
+        }
+        float[] laneDist = new float[padded * L];
+        int[] laneCode = new int[padded * L];
+        java.util.Arrays.fill(laneDist, Float.POSITIVE_INFINITY);
+        float[] scratch = new float[4 * W];
+        int blocksEnd = n0 + (n1 - n0) / W * W;
+        int vectorsEnd = n0 + (n1 - n0) / L * L;
+        for (int c = n0; c < blocksEnd; c += W) {
+            if (padded >= 4) {
+                for (int i = 0; i < padded; i += 4) {
+                    block4(codebookT, codeNorms, pm, mxx, dim, i, c, laneDist, laneCode, i * L, scratch);
+                }
+            } else {
+                for (int i = 0; i < g; i++) {
+                    block1(codebookT, codeNorms, pm[i], mxx[i], dim, c, laneDist, laneCode, i * L, scratch);
+                }
+            }
+        }
+        for (int c = blocksEnd; c < vectorsEnd; c += L) {
+            for (int t = f0; t < f1; t++) {
+                vector1(codebookT, codeNorms, m2x[t], xx[t], dim, c, laneDist, laneCode, (t - f0) * L, scratch);
+            }
+        }
+        for (int t = f0; t < f1; t++) {
+            int lo = (t - f0) * L;
+            float best = Float.POSITIVE_INFINITY;
+            int arg = n0;
+            for (int l = 0; l < L; l++) {
+                float v = laneDist[lo + l];
+                int code = laneCode[lo + l];
+                // a lane that never found a distance below +inf still holds +inf and is skipped
+                if (v < best || (v == best && v != Float.POSITIVE_INFINITY && code < arg)) {
+                    best = v;
+                    arg = code;
+                }
+            }
+            float[] m = m2x[t];
+            float xt = xx[t];
+            for (int n = vectorsEnd; n < n1; n++) {
+                float acc = 0f;
+                for (int d = 0; d < dim; d++) {
+                    float p = m[d] * codebookT[d][n];
+                    acc = acc + p;
+                }
+                acc = acc + xt;
+                acc = acc + codeNorms[n];
+                float dist = (float) Math.sqrt(Math.max(acc, 0f));
+                if (dist < best) {
+                    best = dist;
+                    arg = n;
+                }
+            }
+            bestDist[t - f0] = best;
+            bestCode[t - f0] = arg;
+        }
+    }
+
+    /** Four frames x four vectors of codes starting at {@code c}. */
+    private static void block4(float[][] cb, float[] norms, float[][] m2x, float[] xx, int dim, int t, int c,
+                               float[] laneDist, int[] laneCode, int lo, float[] scratch) {
+        float[] m0 = m2x[t];
+        float[] m1 = m2x[t + 1];
+        float[] m2 = m2x[t + 2];
+        float[] m3 = m2x[t + 3];
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int d = 0; d < dim; d++) {
+            float[] row = cb[d];
+            FloatVector e0 = FloatVector.fromArray(S, row, c);
+            FloatVector e1 = FloatVector.fromArray(S, row, c + L);
+            FloatVector e2 = FloatVector.fromArray(S, row, c + 2 * L);
+            FloatVector e3 = FloatVector.fromArray(S, row, c + 3 * L);
+            FloatVector s = FloatVector.broadcast(S, m0[d]);
+            a00 = a00.add(e0.mul(s));
+            a01 = a01.add(e1.mul(s));
+            a02 = a02.add(e2.mul(s));
+            a03 = a03.add(e3.mul(s));
+            s = FloatVector.broadcast(S, m1[d]);
+            a10 = a10.add(e0.mul(s));
+            a11 = a11.add(e1.mul(s));
+            a12 = a12.add(e2.mul(s));
+            a13 = a13.add(e3.mul(s));
+            s = FloatVector.broadcast(S, m2[d]);
+            a20 = a20.add(e0.mul(s));
+            a21 = a21.add(e1.mul(s));
+            a22 = a22.add(e2.mul(s));
+            a23 = a23.add(e3.mul(s));
+            s = FloatVector.broadcast(S, m3[d]);
+            a30 = a30.add(e0.mul(s));
+            a31 = a31.add(e1.mul(s));
+            a32 = a32.add(e2.mul(s));
+            a33 = a33.add(e3.mul(s));
+        }
+        a00.intoArray(scratch, 0);
+        a01.intoArray(scratch, L);
+        a02.intoArray(scratch, 2 * L);
+        a03.intoArray(scratch, 3 * L);
+        a10.intoArray(scratch, W);
+        a11.intoArray(scratch, W + L);
+        a12.intoArray(scratch, W + 2 * L);
+        a13.intoArray(scratch, W + 3 * L);
+        a20.intoArray(scratch, 2 * W);
+        a21.intoArray(scratch, 2 * W + L);
+        a22.intoArray(scratch, 2 * W + 2 * L);
+        a23.intoArray(scratch, 2 * W + 3 * L);
+        a30.intoArray(scratch, 3 * W);
+        a31.intoArray(scratch, 3 * W + L);
+        a32.intoArray(scratch, 3 * W + 2 * L);
+        a33.intoArray(scratch, 3 * W + 3 * L);
+        for (int j = 0; j < 4; j++) {
+            keepFirstMinimum(scratch, j * W, W, xx[t + j], norms, c, laneDist, laneCode, lo + j * L);
+        }
+    }
+
+    /** One frame x four vectors of codes (the frames left over by {@link #block4}). */
+    private static void block1(float[][] cb, float[] norms, float[] m, float xt, int dim, int c,
+                               float[] laneDist, int[] laneCode, int lo, float[] scratch) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < dim; d++) {
+            float[] row = cb[d];
+            FloatVector s = FloatVector.broadcast(S, m[d]);
+            a0 = a0.add(FloatVector.fromArray(S, row, c).mul(s));
+            a1 = a1.add(FloatVector.fromArray(S, row, c + L).mul(s));
+            a2 = a2.add(FloatVector.fromArray(S, row, c + 2 * L).mul(s));
+            a3 = a3.add(FloatVector.fromArray(S, row, c + 3 * L).mul(s));
+        }
+        a0.intoArray(scratch, 0);
+        a1.intoArray(scratch, L);
+        a2.intoArray(scratch, 2 * L);
+        a3.intoArray(scratch, 3 * L);
+        keepFirstMinimum(scratch, 0, W, xt, norms, c, laneDist, laneCode, lo);
+    }
+
+    /** One frame x one vector of codes (the whole vectors after the last block). */
+    private static void vector1(float[][] cb, float[] norms, float[] m, float xt, int dim, int c,
+                                float[] laneDist, int[] laneCode, int lo, float[] scratch) {
+        FloatVector a = FloatVector.zero(S);
+        for (int d = 0; d < dim; d++) {
+            a = a.add(FloatVector.fromArray(S, cb[d], c).mul(FloatVector.broadcast(S, m[d])));
+        }
+        a.intoArray(scratch, 0);
+        keepFirstMinimum(scratch, 0, L, xt, norms, c, laneDist, laneCode, lo);
+    }
+
+    /**
+     * Folds the dot products {@code acc[off .. off+n-1]} of codes {@code c .. c+n-1} ({@code n} a
+     * multiple of the vector length) of one frame, as distances in code order, into its per-lane
+     * first strict minima at {@code laneDist/laneCode[lo ..]}.
+     */
+    private static void keepFirstMinimum(float[] acc, int off, int n, float xt, float[] norms, int c,
+                                         float[] laneDist, int[] laneCode, int lo) {
+        FloatVector best = FloatVector.fromArray(S, laneDist, lo);
+        IntVector code = IntVector.fromArray(I, laneCode, lo);
+        IntVector iota = IntVector.zero(I).addIndex(1).add(c);
+        for (int k = 0; k < n; k += L) {
+            FloatVector dist = FloatVector.fromArray(S, acc, off + k).add(xt)
+                    .add(FloatVector.fromArray(S, norms, c + k)).max(0f).sqrt();
+            VectorMask<Float> less = dist.lt(best);
+            best = best.blend(dist, less);
+            code = code.blend(iota.add(k), less.cast(I));
+        }
+        best.intoArray(laneDist, lo);
+        code.intoArray(laneCode, lo);
+    }
+}
