@@ -1,5 +1,6 @@
 package io.vocodex.bench;
 
+import io.vocodex.Audio;
 import io.vocodex.Codec;
 import io.vocodex.Device;
 import io.vocodex.backend.cpu.CpuContext;
@@ -20,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * Where the time goes in Mimi: the published architecture ({@link MimiConfig#mimi()}, random
- * weights) on 10 s of noise, printing milliseconds (best of 3) per SEANet layer, for the encoder
+ * weights) on 10 s of noise, printing milliseconds (best of 3, after one untimed encode + decode) per SEANet layer, for the encoder
  * transformer, the downsampling conv and the quantizer in batch mode; then the transformer's ops
  * alone at the batch shape (250 rows) and the streaming shape (2 rows, 250 cached keys), scaled to
  * one transformer pass; then one streaming encoder step split into its stages (mean over 20
@@ -46,6 +47,8 @@ public final class ProfileMimi {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) (0.1 * r.nextGaussian());
             }
+            // one untimed encode + decode first, so that no line times the JIT compiling a kernel
+            codec.decode(codec.encode(Audio.of(x, config.sampleRate()), 1.1));
             System.out.println("batch encode (10 s, " + threads + " thread(s))");
             float[][] h = ProfileEncodec.run(ctx, m.encoderModules(), new float[][] {x});
             float[][] seanet = h;
