@@ -637,12 +637,12 @@ public final class CpuOps {
     /** Rows per task of the parallel {@link #elu(CpuContext, float[][], float)}. */
     static final int ELU_ROWS_PER_TASK = 32;
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
-    private static final float LN2_LO = 1.428606765330187045e-06f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
+    static final float LN2_LO = 1.428606765330187045e-06f;
     /** 1.5 * 2^23: {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)} (ties to even) for {@code |y| <= 2^22}. */
-    private static final float ROUNDER = 12582912f;
-    private static final int ROUNDER_BITS = 0x4B400000;
+    static final float ROUNDER = 12582912f;
+    static final int ROUNDER_BITS = 0x4B400000;
     static final int ELU_BLOCK = 256;
 
     /** Per-call block scratch of {@link #eluRow} (one per caller, never shared). */
@@ -670,12 +670,26 @@ public final class CpuOps {
      * path (EluExactTest compares them over a dense sweep of all floats).
      */
     static void eluRow(float[] x, float[] y, int n, float alpha, EluScratch s) {
+        if (Simd.enabled() && n >= ELU_BLOCK) {
+            // the same operations fused into one pass of vector registers; the tail below
+            int done = VectorConv.eluRow(x, y, n, alpha);
+            if (done == n) {
+                return;
+            }
+            eluRowBlocks(x, y, done, n, alpha, s);
+            return;
+        }
+        eluRowBlocks(x, y, 0, n, alpha, s);
+    }
+
+    /** {@link #eluRow}'s plain-Java blocks over {@code [from, n)}. */
+    private static void eluRowBlocks(float[] x, float[] y, int from, int n, float alpha, EluScratch s) {
         float[] in = s.in;
         float[] big = s.big;
         float[] r = s.r;
         float[] scale = s.scale;
         float[] neg = s.neg;
-        for (int i0 = 0; i0 < n; i0 += ELU_BLOCK) {
+        for (int i0 = from; i0 < n; i0 += ELU_BLOCK) {
             int m = Math.min(ELU_BLOCK, n - i0);
             System.arraycopy(x, i0, in, 0, m);
             eluReduce(in, big, r, m);

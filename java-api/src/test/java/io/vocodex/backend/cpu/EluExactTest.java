@@ -48,11 +48,18 @@ class EluExactTest {
         float[] x = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, -Float.MIN_NORMAL, 1e-30f, -1e-30f,
             -87f, Math.nextUp(-87f), Math.nextDown(-87f), -88f, -1e30f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY,
             Float.MAX_VALUE, -Float.MAX_VALUE, -0.34657359f, -0.34657362f, -1.0397208f, 3f};
-        for (float alpha : new float[] {1f, 0.5f, 2f}) {
-            float[] y = new float[x.length];
-            CpuOps.eluRow(x, y, x.length, alpha, new CpuOps.EluScratch());
-            for (int j = 0; j < x.length; j++) {
-                assertEquals(Float.floatToRawIntBits(scalarElu(x[j], alpha)), Float.floatToRawIntBits(y[j]), "elu(" + x[j] + ")");
+        // short rows take the block path; rows of at least a block the Vector API pass when it is on
+        float[] longRow = new float[3 * CpuOps.ELU_BLOCK + 5];
+        for (int j = 0; j < longRow.length; j++) {
+            longRow[j] = x[j % x.length];
+        }
+        for (float[] row : new float[][] {x, longRow}) {
+            for (float alpha : new float[] {1f, 0.5f, 2f}) {
+                float[] y = new float[row.length];
+                CpuOps.eluRow(row, y, row.length, alpha, new CpuOps.EluScratch());
+                for (int j = 0; j < row.length; j++) {
+                    assertEquals(Float.floatToRawIntBits(scalarElu(row[j], alpha)), Float.floatToRawIntBits(y[j]), "elu(" + row[j] + ")");
+                }
             }
         }
     }
