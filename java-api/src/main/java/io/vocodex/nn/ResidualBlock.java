@@ -22,7 +22,9 @@ public final class ResidualBlock implements StreamingModule {
     public float[][] forward(CpuContext ctx, float[][] x) {
         float[][] b = block.forward(ctx, x);
         float[][] s = shortcut == null ? x : shortcut.forward(ctx, x);
-        return CpuOps.add(s, b);
+        // the block's output is a fresh tensor (its last layer is a conv): sum into it, unless a
+        // degenerate block handed back its input or the shortcut's output
+        return b == x || b == s ? CpuOps.add(s, b) : CpuOps.addInto(ctx, s, b);
     }
 
     static final class State implements ModuleState {

@@ -787,6 +787,23 @@ public final class CpuOps {
         return y;
     }
 
+    /**
+     * {@code b[c][t] = a[c][t] + b[c][t]} in place (the same sums as {@link #add}: float addition
+     * commutes exactly), returning {@code b}: for a residual sum whose branch output is a fresh
+     * tensor, so that no third tensor is allocated. The rows are split over {@code ctx}'s threads.
+     */
+    public static float[][] addInto(CpuContext ctx, float[][] a, float[][] b) {
+        int len = b.length == 0 ? 0 : b[0].length;
+        ctx.parallelFor(b.length, len, c -> {
+            float[] ar = a[c];
+            float[] br = b[c];
+            for (int t = 0; t < br.length; t++) {
+                br[t] = ar[t] + br[t];
+            }
+        });
+        return b;
+    }
+
     public static float[][] copy(float[][] x) {
         float[][] y = new float[x.length][];
         for (int c = 0; c < x.length; c++) {
