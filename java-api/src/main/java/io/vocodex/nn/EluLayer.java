@@ -20,6 +20,11 @@ public final class EluLayer implements StreamingModule {
         return CpuOps.elu(ctx, x, alpha);
     }
 
+    /** {@link #forward} overwriting {@code x} (which the caller owns), with the same values. */
+    void forwardInPlace(CpuContext ctx, float[][] x) {
+        CpuOps.eluInPlace(ctx, x, alpha);
+    }
+
     @Override
     public ModuleState newState() {
         return NO_STATE;

@@ -19,8 +19,14 @@ public final class Sequential implements StreamingModule {
     @Override
     public float[][] forward(CpuContext ctx, float[][] x) {
         float[][] y = x;
+        StreamingModule previous = null;
         for (StreamingModule m : modules) {
-            y = m.forward(ctx, y);
+            if (m instanceof EluLayer elu && y != x && returnsFreshTensor(previous)) {
+                elu.forwardInPlace(ctx, y); // nothing else holds y: skip a copy of the whole tensor
+            } else {
+                y = m.forward(ctx, y);
+            }
+            previous = m;
         }
         return y;
     }
@@ -75,5 +81,10 @@ public final class Sequential implements StreamingModule {
     @Override
     public int outChannels() {
         return modules.get(modules.size() - 1).outChannels();
+    }
+
+    /** Layers whose batch {@code forward} always allocates its output (so a following ELU may overwrite it). */
+    private static boolean returnsFreshTensor(StreamingModule m) {
+        return m instanceof Conv1dLayer || m instanceof ConvTranspose1dLayer || m instanceof ResidualBlock;
     }
 }

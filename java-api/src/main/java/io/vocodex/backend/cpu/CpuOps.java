@@ -634,6 +634,18 @@ public final class CpuOps {
         return y;
     }
 
+    /** {@link #elu(CpuContext, float[][], float)} in place (for a tensor nothing else holds). */
+    public static void eluInPlace(CpuContext ctx, float[][] x, float alpha) {
+        int blocks = (x.length + ELU_ROWS_PER_TASK - 1) / ELU_ROWS_PER_TASK;
+        long perBlock = x.length == 0 ? 0 : 16L * ELU_ROWS_PER_TASK * x[0].length;
+        ctx.parallelFor(blocks, perBlock, b -> {
+            EluScratch scratch = new EluScratch();
+            for (int c = b * ELU_ROWS_PER_TASK; c < Math.min(x.length, (b + 1) * ELU_ROWS_PER_TASK); c++) {
+                eluRow(x[c], x[c], x[c].length, alpha, scratch);
+            }
+        });
+    }
+
     /** Rows per task of the parallel {@link #elu(CpuContext, float[][], float)}. */
     static final int ELU_ROWS_PER_TASK = 32;
 
