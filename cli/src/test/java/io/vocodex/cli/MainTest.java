@@ -340,7 +340,7 @@ class MainTest {
             keys.add(it.next());
         }
         assertEquals(List.of("peer", "threads", "seconds", "bandwidth", "encode_ms_median", "encode_ms_min",
-                "decode_ms_median", "decode_ms_min", "encode_ms_all", "decode_ms_all", "java"), keys);
+                "decode_ms_median", "decode_ms_min", "encode_ms_all", "decode_ms_all", "java", "cpu_kernels"), keys);
         assertEquals(3, j.get("encode_ms_all").size());
         assertEquals(3, j.get("decode_ms_all").size());
         assertEquals("vocodex", j.get("peer").asText());
@@ -351,5 +351,6 @@ class MainTest {
         assertTrue(j.get("encode_ms_median").asDouble() >= j.get("encode_ms_min").asDouble());
         assertTrue(j.get("decode_ms_median").asDouble() >= j.get("decode_ms_min").asDouble());
         assertEquals(System.getProperty("java.version"), j.get("java").asText());
+        assertEquals(io.vocodex.backend.cpu.Simd.reason(), j.get("cpu_kernels").asText());
     }
 }

@@ -87,10 +87,45 @@ public final class NnOps {
         forEachSpan(ctx, x, 100, (c, from, to) -> geluSpan(x[c], from, to));
     }
 
-    /** Elements whose {@link #erf} series {@link #geluSpan} runs side by side. */
+    /**
+     * {@link #gelu(float)} of {@code row[from, to)} in place, bit for bit, through {@link ErfTable}:
+     * for {@code |z| < 6} the GELU is first evaluated with the table's erf; where every double
+     * within the table's error bound of that value rounds to the same float, that float is what
+     * {@link #erf}'s arithmetic gives too and is kept. The rest (a result near a rounding midpoint,
+     * a large negative {@code x} where {@code 1 + erf} cancels, {@code |z| >= 6}, NaN, zero) is
+     * recomputed by {@link #gelu(float)}.
+     */
+    static void geluSpan(float[] row, int from, int to) {
+        for (int j = from; j < to; j++) {
+            float v = row[j];
+            float out = geluShortcut(v);
+            row[j] = out == out ? out : gelu(v);
+        }
+    }
+
+    /**
+     * {@link #gelu(float)} through {@link ErfTable} where that provably rounds to the same float,
+     * else NaN (the GELU of a NaN is recomputed too).
+     */
+    static float geluShortcut(float v) {
+        double x = v;
+        double z = x * 0.7071067811865476;
+        double a = Math.abs(z);
+        if (!(a < ErfTable.LIMIT)) {
+            return Float.NaN;
+        }
+        double r = Math.min(ErfTable.erf(a), 1.0);
+        double erf = z < 0 ? -r : r;
+        double g = 0.5 * x * (1.0 + erf);
+        float f = (float) g;
+        return ErfTable.roundsLikeAnything(g, f, Math.abs(x) * ErfTable.NN_GELU_TOLERANCE[(int) a]) ? f : Float.NaN;
+    }
+
+    /** Elements whose {@link #erf} series {@link #geluSpanSeries} runs side by side. */
     private static final int GELU_LANES = 16;
 
     /**
+     * The previous GELU evaluation, kept as the reference of {@link #geluSpan}'s tests:
      * {@link #gelu(float)} of {@code row[from, to)} in place, bit for bit, with the {@link #erf} series of
      * {@link #GELU_LANES} elements run side by side so that the JIT vectorises its divisions. A lane
      * keeps iterating (at most to erf's 199 steps) until every lane of its block has met the series'
@@ -101,7 +136,7 @@ public final class NnOps {
      * the same reason: zeros from then on). Blocks with a non-finite value or
      * {@code |x| / sqrt 2 >= 6} take the scalar path.
      */
-    static void geluSpan(float[] row, int from, int to) {
+    static void geluSpanSeries(float[] row, int from, int to) {
         double[] x2 = new double[GELU_LANES];
         double[] term = new double[GELU_LANES];
         double[] sum = new double[GELU_LANES];

@@ -167,11 +167,8 @@ public final class TransformerOps {
 
     /** GELU {@code 0.5 x (1 + erf(x / sqrt 2))} (PyTorch's default, exact form) in place. */
     public static void geluInPlace(float[][] x) {
-        double[][] scratch = new double[4][GELU_BLOCK];
         for (float[] r : x) {
-            for (int i0 = 0; i0 < r.length; i0 += GELU_BLOCK) {
-                geluBlock(r, i0, Math.min(GELU_BLOCK, r.length - i0), scratch);
-            }
+            geluRange(r, 0, r.length);
         }
     }
 
@@ -182,14 +179,61 @@ public final class TransformerOps {
         ctx.parallelFor((to - from) * blocksPerRow, GELU_BLOCK * 64L, u -> {
             int t = from + u / blocksPerRow;
             int i0 = (u % blocksPerRow) * GELU_BLOCK;
-            geluBlock(x[t], i0, Math.min(GELU_BLOCK, x[t].length - i0), new double[4][GELU_BLOCK]);
+            geluRange(x[t], i0, Math.min(x[t].length, i0 + GELU_BLOCK));
         });
+    }
+
+    /**
+     * {@link #gelu(float)} of {@code r[from, to)} in place, bit for bit, through {@link ErfTable}:
+     * for {@code |z| < 6} the GELU is first evaluated with the table's erf; where every double
+     * within the table's error bound of that value rounds to the same float, that float is what
+     * {@link #erf}'s arithmetic gives too and is kept. The rest (a result near a rounding midpoint,
+     * or a large negative {@code x} where {@code 1 + erf} cancels, or {@code |z| >= 6}, NaN, zero)
+     * is recomputed by {@link #gelu(float)}.
+     */
+    static void geluRange(float[] r, int from, int to) {
+        for (int j = from; j < to; j++) {
+            float x = r[j];
+            float out = geluShortcut(x);
+            r[j] = out == out ? out : gelu(x);
+        }
+    }
+
+    /**
+     * {@link #gelu(float)} through {@link ErfTable} where that provably rounds to the same float,
+     * else NaN (the GELU of a NaN is recomputed too).
+     */
+    static float geluShortcut(float x) {
+        double v = x;
+        double z = v / Math.sqrt(2.0);
+        double a = Math.abs(z);
+        if (!(a < ErfTable.LIMIT)) {
+            return Float.NaN;
+        }
+        double m = ErfTable.erf(a);
+        double e = z < 0 ? -m : m;
+        double g = 0.5 * v * (1.0 + e);
+        float f = (float) g;
+        return ErfTable.roundsLikeAnything(g, f, Math.abs(v) * ErfTable.TRANSFORMER_GELU_TOLERANCE[(int) a]) ? f : Float.NaN;
+    }
+
+    /**
+     * GELU of one value with {@link #erf}'s arithmetic: {@code (float) (0.5 v (1 + erf(v / sqrt 2)))}
+     * in float64, except that {@code erf = +-1} exactly for {@code |z| >= 6} (which is what erf's
+     * continued fraction gives for every float there, see {@link #geluBlockSeries}).
+     */
+    static float gelu(float x) {
+        double v = x;
+        double z = v / Math.sqrt(2.0);
+        double e = Math.abs(z) >= 6.0 ? (z < 0 ? -1.0 : 1.0) : erf(z);
+        return (float) (0.5 * v * (1.0 + e));
     }
 
     static final int GELU_BLOCK = 256;
 
     /**
-     * GELU of {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
+     * The previous GELU evaluation, kept as the reference of {@link #geluRange}'s tests: GELU of
+     * {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
      * vectorised across elements: the elements with {@code |z| < 3} advance their series terms
      * together, in dense lanes that are compacted every 4 terms to those that have not yet
      * reached {@link #erf}'s stopping point (so small {@code |z|}, which stop early, stop costing
@@ -201,7 +245,7 @@ public final class TransformerOps {
      *
      * @param scratch four arrays of at least {@code n}
      */
-    static void geluBlock(float[] r, int i0, int n, double[][] scratch) {
+    static void geluBlockSeries(float[] r, int i0, int n, double[][] scratch) {
         double[] z2 = scratch[0];
         double[] term = scratch[1];
         double[] sum = scratch[2];

@@ -1,0 +1,245 @@
+package io.vocodex.backend.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The table-erf GELUs ({@link TransformerOps#geluRange}, {@link NnOps#geluSpan}) are bit-identical
+ * to the previous exact evaluations ({@link TransformerOps#geluBlockSeries},
+ * {@link NnOps#geluSpanSeries}, and the scalar {@code gelu(float)} of each): over a sweep of float
+ * bit patterns through every exponent, and edge values; {@link ErfTable}'s error bounds hold with
+ * margin; and the shortcut's refusals (the exact fallback) really happen.
+ */
+class GeluShortcutTest {
+    private static final float SQRT2 = (float) Math.sqrt(2);
+
+    /** Applies one GELU implementation to {@code row[0, n)} in place. */
+    private interface RowGelu {
+        void apply(float[] row, int n);
+    }
+
+    private static final RowGelu TRANSFORMER_NEW = (row, n) -> TransformerOps.geluRange(row, 0, n);
+    private static final RowGelu TRANSFORMER_OLD = (row, n) -> {
+        double[][] scratch = new double[4][TransformerOps.GELU_BLOCK];
+        for (int i0 = 0; i0 < n; i0 += TransformerOps.GELU_BLOCK) {
+            TransformerOps.geluBlockSeries(row, i0, Math.min(TransformerOps.GELU_BLOCK, n - i0), scratch);
+        }
+    };
+    private static final RowGelu NN_NEW = (row, n) -> NnOps.geluSpan(row, 0, n);
+    private static final RowGelu NN_OLD = (row, n) -> NnOps.geluSpanSeries(row, 0, n);
+
+    private static void assertSameBits(float[] x, float[] want, float[] got, int n, String what) {
+        for (int j = 0; j < n; j++) {
+            if (Float.floatToRawIntBits(want[j]) != Float.floatToRawIntBits(got[j])
+                    && !(Float.isNaN(want[j]) && Float.isNaN(got[j]))) {
+                fail(what + " gelu(" + x[j] + " = 0x" + Integer.toHexString(Float.floatToRawIntBits(x[j])) + "): "
+                        + want[j] + " (old) vs " + got[j] + " (new)");
+            }
+        }
+    }
+
+    /** Every {@code stride}-th float bit pattern from {@code start}, in rows of 1000; returns the count. */
+    private static long sweep(long start, long stride, RowGelu oldGelu, RowGelu newGelu, String what) {
+        float[] x = new float[1000];
+        float[] want = new float[1000];
+        float[] got = new float[1000];
+        long count = 0;
+        for (long bits = start; bits < (1L << 32); ) {
+            int n = 0;
+            for (; n < x.length && bits < (1L << 32); n++, bits += stride) {
+                x[n] = Float.intBitsToFloat((int) bits);
+            }
+            System.arraycopy(x, 0, want, 0, n);
+            System.arraycopy(x, 0, got, 0, n);
+            oldGelu.apply(want, n);
+            newGelu.apply(got, n);
+            assertSameBits(x, want, got, n, what);
+            count += n;
+        }
+        return count;
+    }
+
+    @Test
+    void transformerGeluMatchesTheSeriesOverEvery97thFloat() {
+        assertTrue(44_000_000 < sweep(0, 97, TRANSFORMER_OLD, TRANSFORMER_NEW, "TransformerOps"));
+    }
+
+    @Test
+    void nnGeluMatchesTheSeriesOverEvery97thFloat() {
+        assertTrue(44_000_000 < sweep(41, 97, NN_OLD, NN_NEW, "NnOps"));
+    }
+
+    /** Every float with {@code |x| < 8.5} (so {@code |z| < 6}) in a band of bit patterns, densely. */
+    @Test
+    void denseBandsAroundOneAndMinusFour() {
+        long one = Float.floatToRawIntBits(1f) & 0xffffffffL;
+        long minusFour = Float.floatToRawIntBits(-4f) & 0xffffffffL;
+        for (long start : new long[] {one - 400_000, minusFour - 400_000}) {
+            float[] x = new float[800_000];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = Float.intBitsToFloat((int) (start + i));
+            }
+            for (RowGelu[] pair : new RowGelu[][] {{TRANSFORMER_OLD, TRANSFORMER_NEW}, {NN_OLD, NN_NEW}}) {
+                float[] want = x.clone();
+                float[] got = x.clone();
+                pair[0].apply(want, want.length);
+                pair[1].apply(got, got.length);
+                assertSameBits(x, want, got, x.length, "band at " + x[0]);
+            }
+        }
+    }
+
+    static float[] edgeValues() {
+        List<Float> v = new ArrayList<>();
+        float six = 6 * SQRT2;
+        float three = 3 * SQRT2;
+        for (float b : new float[] {six, three, 1f, 2f, 4f, 8f, 0.5f}) {
+            float f = b;
+            for (int k = 0; k < 40; k++) { // the branch points' neighbourhoods, and ulp-changing powers of two
+                v.add(f);
+                v.add(-f);
+                f = Math.nextDown(f);
+            }
+            f = b;
+            for (int k = 0; k < 40; k++) {
+                f = Math.nextUp(f);
+                v.add(f);
+                v.add(-f);
+            }
+        }
+        for (float x = -8.5f; x < 8.5f; x += 0.0009765625f) {
+            v.add(x);
+        }
+        float[] specials = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 3 * Float.MIN_VALUE, Float.MIN_NORMAL,
+            -Float.MIN_NORMAL, Math.nextDown(Float.MIN_NORMAL), -Math.nextDown(Float.MIN_NORMAL), 1e-20f, -1e-20f,
+            1e-7f, -1e-7f, Float.NaN, Float.intBitsToFloat(0xffc00001), Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.MAX_VALUE, -Float.MAX_VALUE, 38f, -38f, 1e30f, -1e30f, -8.4f, -8f, -7.5f, -7f, -6.5f, -6f, -5.5f, -5f};
+        for (float s : specials) {
+            v.add(s);
+        }
+        float[] out = new float[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = v.get(i);
+        }
+        return out;
+    }
+
+    @Test
+    void edgeValuesMatchTheSeriesAndTheScalarGelu() {
+        float[] x = edgeValues();
+        for (RowGelu[] pair : new RowGelu[][] {{TRANSFORMER_OLD, TRANSFORMER_NEW}, {NN_OLD, NN_NEW}}) {
+            float[] want = x.clone();
+            float[] got = x.clone();
+            pair[0].apply(want, want.length);
+            pair[1].apply(got, got.length);
+            assertSameBits(x, want, got, x.length, "edges");
+        }
+        float[] scalarT = new float[x.length];
+        float[] scalarN = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            scalarT[i] = TransformerOps.gelu(x[i]);
+            scalarN[i] = NnOps.gelu(x[i]);
+        }
+        float[] gotT = x.clone();
+        TransformerOps.geluInPlace(new float[][] {gotT});
+        float[] gotN = x.clone();
+        NnOps.geluInPlace(new float[][] {gotN});
+        assertSameBits(x, scalarT, gotT, x.length, "TransformerOps scalar");
+        assertSameBits(x, scalarN, gotN, x.length, "NnOps scalar");
+    }
+
+    /**
+     * The shortcut refuses some inputs (so the exact fallback runs), and the fallback agrees: positive
+     * inputs whose GELU falls next to a rounding midpoint (every float in [0.18, 0.22) holds four, e.g.
+     * 0.1827283), and large negative ones where {@code 1 + erf} cancels (most of them below -4).
+     */
+    @Test
+    void theExactFallbackIsTakenAndAgrees() {
+        int[] refused = new int[4];
+        int accepted = 0;
+        for (int bits = Float.floatToRawIntBits(0.18f); bits < Float.floatToRawIntBits(0.22f); bits++) {
+            float x = Float.intBitsToFloat(bits);
+            float t = TransformerOps.geluShortcut(x);
+            float n = NnOps.geluShortcut(x);
+            float want = TRANSFORMER_OLD_ONE.apply(x);
+            if (Float.isNaN(t)) {
+                refused[0]++;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(TransformerOps.gelu(x)), "fallback at " + x);
+            } else {
+                accepted++;
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(t), "shortcut at " + x);
+            }
+            refused[1] += Float.isNaN(n) ? 1 : 0;
+        }
+        for (float x = -4f; x > -8.48f; x -= 0.001f) {
+            refused[2] += Float.isNaN(TransformerOps.geluShortcut(x)) ? 1 : 0;
+            refused[3] += Float.isNaN(NnOps.geluShortcut(x)) ? 1 : 0;
+        }
+        System.out.printf("gelu shortcut refusals: x in [0.18, 0.22): %d (TransformerOps), %d (NnOps) of %d; x in (-8.48, -4]: %d, %d of 4480%n",
+                refused[0], refused[1], accepted + refused[0], refused[2], refused[3]);
+        assertTrue(refused[0] > 0 && refused[1] > 0, "the midpoint test refuses some positive inputs");
+        assertTrue(refused[0] < 100 && refused[1] < 100, "but rarely");
+        assertTrue(refused[2] > 1000 && refused[3] > 1000 && refused[2] < 4400 && refused[3] < 4400,
+                "1 + erf cancels for large negative x: many refusals, but not all");
+        assertTrue(Float.isNaN(TransformerOps.geluShortcut(0f)) && Float.isNaN(NnOps.geluShortcut(-0f)), "zero results are refused");
+        assertTrue(Float.isNaN(TransformerOps.geluShortcut(Float.NaN)) && Float.isNaN(NnOps.geluShortcut(9f)), "beyond the table");
+    }
+
+    private interface OneGelu {
+        float apply(float x);
+    }
+
+    private static final OneGelu TRANSFORMER_OLD_ONE = x -> {
+        float[] r = {x};
+        TRANSFORMER_OLD.apply(r, 1);
+        return r[0];
+    };
+
+    /** The midpoint check itself, on constructed doubles next to rounding midpoints, incl. where the ulp changes. */
+    @Test
+    void roundsLikeAnythingRefusesNearMidpoints() {
+        for (float f : new float[] {1f, 1.5f, -1f, -3.25f, 2f, 0.125f, Float.MIN_NORMAL, 3 * Float.MIN_VALUE, 1e-20f}) {
+            double up = ((double) f + Math.nextUp(f)) / 2;
+            double down = ((double) f + Math.nextDown(f)) / 2;
+            double tol = Math.abs(f) * 1e-14;
+            assertTrue(ErfTable.roundsLikeAnything(f, f, tol), "f itself, " + f);
+            assertFalse(ErfTable.roundsLikeAnything(Math.nextDown(up), (float) Math.nextDown(up), tol), "below up-midpoint of " + f);
+            assertFalse(ErfTable.roundsLikeAnything(Math.nextUp(down), (float) Math.nextUp(down), tol), "above down-midpoint of " + f);
+            double justInside = f + (up - f) * (1 - 1e-6);
+            assertEquals(f, (float) justInside);
+            assertTrue(ErfTable.roundsLikeAnything(justInside, f, Math.abs(f) * 1e-14) == (Math.abs(up - justInside) > 2e-14 * Math.abs(f)),
+                    "decided by the distance to the midpoint, " + f);
+        }
+        assertFalse(ErfTable.roundsLikeAnything(0.0, 0f, 0));
+        assertFalse(ErfTable.roundsLikeAnything(-1e-300, -0f, 0));
+    }
+
+    /** ErfTable stays within half its stated bounds of both exact erfs (the bounds carry a 4x margin). */
+    @Test
+    void erfTableBoundsHoldWithMargin() {
+        SplittableRandom r = new SplittableRandom(2024);
+        for (int u = 0; u < 6; u++) {
+            double maxT = 0;
+            double maxN = 0;
+            for (int k = 0; k < 200_000; k++) {
+                double a = k < 2000 ? u + k / 2000.0 : u + r.nextDouble();
+                double fast = ErfTable.erf(a);
+                maxT = Math.max(maxT, Math.abs(fast - TransformerOps.erf(a)));
+                maxN = Math.max(maxN, Math.abs(Math.min(fast, 1.0) - NnOps.erf(a)));
+            }
+            assertTrue(maxT <= ErfTable.BOUND_VS_TRANSFORMER_ERF[u] / 2, "TransformerOps.erf on [" + u + ", " + (u + 1) + "): " + maxT);
+            assertTrue(maxN <= ErfTable.BOUND_VS_NN_ERF[u] / 2, "NnOps.erf on [" + u + ", " + (u + 1) + "): " + maxN);
+            assertTrue(maxT < 3e-15, "absolute accuracy " + maxT);
+        }
+        assertEquals(0.0, ErfTable.erf(0.0));
+        assertEquals(TransformerOps.erf(1.0), ErfTable.erf(1.0)); // a grid point: the constant term itself
+    }
+}
