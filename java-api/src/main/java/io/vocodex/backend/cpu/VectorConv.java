@@ -525,11 +525,11 @@ final class VectorConv {
             p = p.mul(r).add(0.5f);
             FloatVector em1r = r.add(r.mul(r).mul(p));
             FloatVector neg = scale.mul(em1r).add(scale.sub(1f)).mul(alpha);
-            IntVector inBits = (IntVector) in.viewAsIntegralLanes();
-            // positive (kept as is) iff 1 <= bits <= 0x7f800000: +MIN_VALUE .. +inf
-            VectorMask<Integer> positive = inBits.compare(VectorOperators.GE, 1)
-                    .and(inBits.compare(VectorOperators.LE, 0x7f800000));
-            FloatVector out = neg.blend(in, positive.cast(S));
+            // kept as is iff its bits are in [1, 0x7f800000] (+MIN_VALUE .. +inf), i.e. iff in > 0:
+            // false for +-0 and NaN, as the plain select. (A mask computed on the int view and cast
+            // to float lanes is not intrinsified on Java 17 and runs ~50x slower.)
+            VectorMask<Float> positive = in.compare(VectorOperators.GT, 0f);
+            FloatVector out = neg.blend(in, positive);
             out.intoArray(y, i);
         }
         return i;
