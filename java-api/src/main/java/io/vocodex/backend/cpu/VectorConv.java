@@ -1,9 +1,6 @@
 package io.vocodex.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -499,39 +496,5 @@ final class VectorConv {
         a1.intoArray(y0, L);
         a2.intoArray(y0, 2 * L);
         a3.intoArray(y0, 3 * L);
-    }
-    /**
-     * {@link CpuOps#eluRow}'s arithmetic, operation for operation (separately rounded float ops,
-     * no fma; the same clamps, rounding constant, exponent bits, polynomial and bit-pattern select),
-     * over whole vectors of {@code x[0, n)} in one pass of registers instead of six loops over block
-     * scratch. Returns how many elements it did (a multiple of the lane count); the caller does the rest.
-     */
-    static int eluRow(float[] x, float[] y, int n, float alpha) {
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector in = FloatVector.fromArray(S, x, i);
-            FloatVector t = in.min(0f).max(-87f);
-            FloatVector b = t.mul(CpuOps.LOG2E).add(CpuOps.ROUNDER);
-            FloatVector k = b.sub(CpuOps.ROUNDER);
-            FloatVector r = t.sub(k.mul(CpuOps.LN2_HI)).sub(k.mul(CpuOps.LN2_LO));
-            IntVector bBits = (IntVector) b.viewAsIntegralLanes();
-            FloatVector scale = (FloatVector) bBits.sub(CpuOps.ROUNDER_BITS).add(127)
-                    .lanewise(VectorOperators.LSHL, 23).viewAsFloatingLanes();
-            FloatVector p = r.mul(1f / 40320f).add(1f / 5040f);
-            p = p.mul(r).add(1f / 720f);
-            p = p.mul(r).add(1f / 120f);
-            p = p.mul(r).add(1f / 24f);
-            p = p.mul(r).add(1f / 6f);
-            p = p.mul(r).add(0.5f);
-            FloatVector em1r = r.add(r.mul(r).mul(p));
-            FloatVector neg = scale.mul(em1r).add(scale.sub(1f)).mul(alpha);
-            // kept as is iff its bits are in [1, 0x7f800000] (+MIN_VALUE .. +inf), i.e. iff in > 0:
-            // false for +-0 and NaN, as the plain select. (A mask computed on the int view and cast
-            // to float lanes is not intrinsified on Java 17 and runs ~50x slower.)
-            VectorMask<Float> positive = in.compare(VectorOperators.GT, 0f);
-            FloatVector out = neg.blend(in, positive);
-            out.intoArray(y, i);
-        }
-        return i;
     }
 }

@@ -1,8 +1,6 @@
 package io.vocodex.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,7 +24,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorVq {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = S.withLanes(int.class);
     private static final int L = S.length();
     /** Codes per register block. */
     private static final int W = 4 * L;
@@ -116,18 +113,27 @@ final class VectorVq {
         }
     }
 
-    /** Four frames x four vectors of codes starting at {@code c}. */
+    /**
+     * Four frames x four vectors of codes starting at {@code c}, as two passes of two frames: a
+     * four-frame body (16 accumulators, each a multiply and an add per dimension) is more than
+     * Java 17's C2 intrinsifies in one compilation; past its node budget the remaining Vector API
+     * calls run their Java fallback (~50x slower).
+     */
     private static void block4(float[][] cb, float[] norms, float[][] m2x, float[] xx, int dim, int t, int c,
                                float[] laneDist, int[] laneCode, int lo, float[] scratch) {
-        float[] m0 = m2x[t];
-        float[] m1 = m2x[t + 1];
-        float[] m2 = m2x[t + 2];
-        float[] m3 = m2x[t + 3];
+        block2(cb, m2x[t], m2x[t + 1], dim, c, scratch);
+        keepFirstMinimum(scratch, 0, W, xx[t], norms, c, laneDist, laneCode, lo);
+        keepFirstMinimum(scratch, W, W, xx[t + 1], norms, c, laneDist, laneCode, lo + L);
+        block2(cb, m2x[t + 2], m2x[t + 3], dim, c, scratch);
+        keepFirstMinimum(scratch, 0, W, xx[t + 2], norms, c, laneDist, laneCode, lo + 2 * L);
+        keepFirstMinimum(scratch, W, W, xx[t + 3], norms, c, laneDist, laneCode, lo + 3 * L);
+    }
+
+    /** Two frames x four vectors of codes: the dot products into {@code scratch[0 .. 2W)}. */
+    private static void block2(float[][] cb, float[] m0, float[] m1, int dim, int c, float[] scratch) {
         FloatVector a00 = FloatVector.zero(S);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int d = 0; d < dim; d++) {
             float[] row = cb[d];
             FloatVector e0 = FloatVector.fromArray(S, row, c);
@@ -144,16 +150,6 @@ final class VectorVq {
             a11 = a11.add(e1.mul(s));
             a12 = a12.add(e2.mul(s));
             a13 = a13.add(e3.mul(s));
-            s = FloatVector.broadcast(S, m2[d]);
-            a20 = a20.add(e0.mul(s));
-            a21 = a21.add(e1.mul(s));
-            a22 = a22.add(e2.mul(s));
-            a23 = a23.add(e3.mul(s));
-            s = FloatVector.broadcast(S, m3[d]);
-            a30 = a30.add(e0.mul(s));
-            a31 = a31.add(e1.mul(s));
-            a32 = a32.add(e2.mul(s));
-            a33 = a33.add(e3.mul(s));
         }
         a00.intoArray(scratch, 0);
         a01.intoArray(scratch, L);
@@ -163,17 +159,6 @@ final class VectorVq {
         a11.intoArray(scratch, W + L);
         a12.intoArray(scratch, W + 2 * L);
         a13.intoArray(scratch, W + 3 * L);
-        a20.intoArray(scratch, 2 * W);
-        a21.intoArray(scratch, 2 * W + L);
-        a22.intoArray(scratch, 2 * W + 2 * L);
-        a23.intoArray(scratch, 2 * W + 3 * L);
-        a30.intoArray(scratch, 3 * W);
-        a31.intoArray(scratch, 3 * W + L);
-        a32.intoArray(scratch, 3 * W + 2 * L);
-        a33.intoArray(scratch, 3 * W + 3 * L);
-        for (int j = 0; j < 4; j++) {
-            keepFirstMinimum(scratch, j * W, W, xx[t + j], norms, c, laneDist, laneCode, lo + j * L);
-        }
     }
 
     /** One frame x four vectors of codes (the frames left over by {@link #block4}). */
@@ -210,21 +195,23 @@ final class VectorVq {
     /**
      * Folds the dot products {@code acc[off .. off+n-1]} of codes {@code c .. c+n-1} ({@code n} a
      * multiple of the vector length) of one frame, as distances in code order, into its per-lane
-     * first strict minima at {@code laneDist/laneCode[lo ..]}.
+     * first strict minima at {@code laneDist/laneCode[lo ..]} (code {@code c + k} is lane {@code k % L}).
+     * Scalar on purpose: the same operations as the plain path, and no masks (Java 17's C2 does not
+     * intrinsify mask casts and blends in every context; their fallback is ~50x slower).
      */
     private static void keepFirstMinimum(float[] acc, int off, int n, float xt, float[] norms, int c,
                                          float[] laneDist, int[] laneCode, int lo) {
-        FloatVector best = FloatVector.fromArray(S, laneDist, lo);
-        IntVector code = IntVector.fromArray(I, laneCode, lo);
-        IntVector iota = IntVector.zero(I).addIndex(1).add(c);
-        for (int k = 0; k < n; k += L) {
-            FloatVector dist = FloatVector.fromArray(S, acc, off + k).add(xt)
-                    .add(FloatVector.fromArray(S, norms, c + k)).max(0f).sqrt();
-            VectorMask<Float> less = dist.lt(best);
-            best = best.blend(dist, less);
-            code = code.blend(iota.add(k), less.cast(I));
+        for (int k0 = 0; k0 < n; k0 += L) {
+            for (int l = 0; l < L; l++) {
+                int k = k0 + l;
+                float a = acc[off + k] + xt;
+                a = a + norms[c + k];
+                float dist = (float) Math.sqrt(Math.max(a, 0f));
+                if (dist < laneDist[lo + l]) {
+                    laneDist[lo + l] = dist;
+                    laneCode[lo + l] = c + k;
+                }
+            }
         }
-        best.intoArray(laneDist, lo);
-        code.intoArray(laneCode, lo);
     }
 }
