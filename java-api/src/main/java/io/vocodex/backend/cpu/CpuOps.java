@@ -327,6 +327,18 @@ public final class CpuOps {
         // the Vector API kernel reads the weights of a phase as rows (co, ci*tapsP + m): repack per call
         final float[][] phaseWeights = groups == 1 && Simd.enabled() && nq >= SIMD_MIN_COLUMNS
                 ? transposedPhaseWeights(w, cin, cout, kernel, stride) : null;
+        // and its terms ci*tapsP + m read row x[ci] at offset -m (the same for every unit)
+        final float[][][] phaseRows = phaseWeights == null ? null : new float[stride][][];
+        final int[][] phaseOffsets = phaseWeights == null ? null : new int[stride][];
+        for (int p = 0; phaseWeights != null && p < stride; p++) {
+            int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
+            phaseRows[p] = new float[cin * tapsP][];
+            phaseOffsets[p] = new int[cin * tapsP];
+            for (int term = 0; term < cin * tapsP; term++) {
+                phaseRows[p][term] = x[term / tapsP];
+                phaseOffsets[p][term] = -(term % tapsP);
+            }
+        }
         final int tile = timeTile(nq, coutPerGroup);
         final int nTiles = (nq + tile - 1) / tile;
         final int parts = channelParts(ctx, coutPerGroup, (long) groups * nTiles);
@@ -357,28 +369,9 @@ public final class CpuOps {
                 int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
                 int terms = cinPerGroup * tapsP;
                 if (ni > 0 && phaseWeights != null) {
-                    float[][] rowsP = new float[terms][];
-                    int[] offsP = new int[terms];
-                    for (int term = 0; term < terms; term++) {
-                        rowsP[term] = x[term / tapsP];
-                        offsP[term] = -(term % tapsP);
-                    }
                     final int first = (i0 + jLo) * stride + p;
-                    VectorConv.run(rowsP, offsP, terms, q0 + jLo, ni, phaseWeights[p], terms, c0, c1,
-                            (co, from, a, accOff, cnt) -> {
-                                float[] row = out[co];
-                                int o = first + from * stride;
-                                if (bias == null) {
-                                    for (int j = 0; j < cnt; j++) {
-                                        row[o + j * stride] = a[accOff + j];
-                                    }
-                                } else {
-                                    float b = bias[co];
-                                    for (int j = 0; j < cnt; j++) {
-                                        row[o + j * stride] = a[accOff + j] + b;
-                                    }
-                                }
-                            });
+                    VectorConv.run(phaseRows[p], phaseOffsets[p], terms, q0 + jLo, ni, phaseWeights[p], terms, c0, c1,
+                            (co, from, a, accOff, cnt) -> storeStrided(a, accOff, cnt, bias, co, out[co], first + from * stride, stride));
                 } else if (ni > 0) {
                     for (float[] a : acc) {
                         java.util.Arrays.fill(a, 0f);
@@ -402,19 +395,7 @@ public final class CpuOps {
                         }
                     }
                     for (int co = c0; co < c1; co++) {
-                        float[] a = acc[co - c0];
-                        float[] row = out[co];
-                        int o = (i0 + jLo) * stride + p;
-                        if (bias == null) {
-                            for (int j = 0; j < ni; j++) {
-                                row[o + j * stride] = a[j];
-                            }
-                        } else {
-                            float b = bias[co];
-                            for (int j = 0; j < ni; j++) {
-                                row[o + j * stride] = a[j] + b;
-                            }
-                        }
+                        storeStrided(acc[co - c0], 0, ni, bias, co, out[co], (i0 + jLo) * stride + p, stride);
                     }
                 }
                 for (int j = 0; j < n; j++) {
@@ -475,6 +456,20 @@ public final class CpuOps {
             }
         });
         return out;
+    }
+
+    /** {@code row[o + j*stride] = a[aOff + j] (+ bias[co])} for {@code j < n}: one phase of a transposed conv's output. */
+    private static void storeStrided(float[] a, int aOff, int n, float[] bias, int co, float[] row, int o, int stride) {
+        if (bias == null) {
+            for (int j = 0; j < n; j++) {
+                row[o + j * stride] = a[aOff + j];
+            }
+        } else {
+            float b = bias[co];
+            for (int j = 0; j < n; j++) {
+                row[o + j * stride] = a[aOff + j] + b;
+            }
+        }
     }
 
     /**
@@ -649,12 +644,12 @@ public final class CpuOps {
     /** Rows per task of the parallel {@link #elu(CpuContext, float[][], float)}. */
     static final int ELU_ROWS_PER_TASK = 32;
 
-    static final float LOG2E = 1.44269504088896341f;
-    static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
-    static final float LN2_LO = 1.428606765330187045e-06f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
+    private static final float LN2_LO = 1.428606765330187045e-06f;
     /** 1.5 * 2^23: {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)} (ties to even) for {@code |y| <= 2^22}. */
-    static final float ROUNDER = 12582912f;
-    static final int ROUNDER_BITS = 0x4B400000;
+    private static final float ROUNDER = 12582912f;
+    private static final int ROUNDER_BITS = 0x4B400000;
     static final int ELU_BLOCK = 256;
 
     /** Per-call block scratch of {@link #eluRow} (one per caller, never shared). */
@@ -684,17 +679,12 @@ public final class CpuOps {
     static void eluRow(float[] x, float[] y, int n, float alpha, EluScratch s) {
         // (A Vector API version of this pass was tried: on Java 17 its ~35 vector operations per
         // element exceed what C2 intrinsifies in one compilation, and the fallback was slower.)
-        eluRowBlocks(x, y, 0, n, alpha, s);
-    }
-
-    /** {@link #eluRow}'s plain-Java blocks over {@code [from, n)}. */
-    private static void eluRowBlocks(float[] x, float[] y, int from, int n, float alpha, EluScratch s) {
         float[] in = s.in;
         float[] big = s.big;
         float[] r = s.r;
         float[] scale = s.scale;
         float[] neg = s.neg;
-        for (int i0 = from; i0 < n; i0 += ELU_BLOCK) {
+        for (int i0 = 0; i0 < n; i0 += ELU_BLOCK) {
             int m = Math.min(ELU_BLOCK, n - i0);
             System.arraycopy(x, i0, in, 0, m);
             eluReduce(in, big, r, m);
@@ -1078,14 +1068,14 @@ public final class CpuOps {
     }
 
     /**
-     * {@code (float) Math.tanh(v)}, bit for bit, about 4x faster. {@code Math.tanh} is not a JIT
+     * {@code (float) Math.tanh(v)}, bit for bit, about 3x faster. {@code Math.tanh} is not a JIT
      * intrinsic on Java 17 (~65 ns a call here) while {@code Math.exp} is, so this first evaluates
      * {@code t = 1 - 2 / (exp(2|v|) + 1)} in double. Its distance from the exact tanh is at most
      * {@code 2^-50} (exp's 1 ulp and three roundings, each relative to a value at most 1), and
      * {@code Math.tanh} is within 2.5 ulps (at most {@code 2^-51} below 1) of it: so when {@code t} is
      * farther than {@link #TANH_TOLERANCE} (twice that sum) from both rounding midpoints around
-     * {@code (float) t}, {@code Math.tanh(v)} rounds to the same float. Otherwise (about one value in
-     * ten million) or for {@code v} zero or not finite, it returns {@code (float) Math.tanh(v)} itself.
+     * {@code (float) t}, {@code Math.tanh(v)} rounds to the same float. Otherwise (rarely: about one
+     * value in a million in TanhTest's dense band) or for {@code v} zero or not finite, it returns {@code (float) Math.tanh(v)} itself.
      * Below {@code |v| = 2^-10}, where the subtraction would cancel, {@code t} is tanh's Taylor series
      * instead, with a tolerance relative to {@code t}. {@code TanhTest} compares the two on
      * tens of millions of float bit patterns.

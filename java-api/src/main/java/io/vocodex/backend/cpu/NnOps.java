@@ -121,68 +121,6 @@ public final class NnOps {
         return ErfTable.roundsLikeAnything(g, f, Math.abs(x) * ErfTable.NN_GELU_TOLERANCE[(int) a]) ? f : Float.NaN;
     }
 
-    /** Elements whose {@link #erf} series {@link #geluSpanSeries} runs side by side. */
-    private static final int GELU_LANES = 16;
-
-    /**
-     * The previous GELU evaluation, kept as the reference of {@link #geluSpan}'s tests:
-     * {@link #gelu(float)} of {@code row[from, to)} in place, bit for bit, with the {@link #erf} series of
-     * {@link #GELU_LANES} elements run side by side so that the JIT vectorises its divisions. A lane
-     * keeps iterating (at most to erf's 199 steps) until every lane of its block has met the series'
-     * stopping test, looked at every 4 steps, which leaves
-     * its sum unchanged: the stop happens only once the terms decrease (before that a term is at least
-     * {@code sum / (n + 1)}), and from then on every term is below {@code 1e-17 sum}, under half an ulp
-     * of the sum, so adding it rounds back to the same sum (a lane whose term reached zero is done for
-     * the same reason: zeros from then on). Blocks with a non-finite value or
-     * {@code |x| / sqrt 2 >= 6} take the scalar path.
-     */
-    static void geluSpanSeries(float[] row, int from, int to) {
-        double[] x2 = new double[GELU_LANES];
-        double[] term = new double[GELU_LANES];
-        double[] sum = new double[GELU_LANES];
-        for (int s = from; s < to; s += GELU_LANES) {
-            int m = Math.min(GELU_LANES, to - s);
-            boolean scalar = false;
-            for (int e = 0; e < GELU_LANES; e++) {
-                double ax = e < m ? Math.abs(row[s + e] * 0.7071067811865476) : 0; // erf's |argument|, as gelu forms it
-                scalar |= !(ax < 6);
-                x2[e] = ax * ax;
-                term[e] = ax;
-                sum[e] = ax;
-            }
-            if (scalar) {
-                for (int e = 0; e < m; e++) {
-                    row[s + e] = gelu(row[s + e]);
-                }
-                continue;
-            }
-            for (int n = 1; n < 200; ) { // erf's loop (n < 200), every lane one step at a time, tested every 4 steps
-                for (int end = Math.min(200, n + 4); n < end; n++) {
-                    double den = 2 * n + 1;
-                    for (int e = 0; e < GELU_LANES; e++) {
-                        double t = term[e] * (2 * x2[e] / den);
-                        term[e] = t;
-                        sum[e] = sum[e] + t;
-                    }
-                }
-                boolean allStopped = true;
-                for (int e = 0; e < m; e++) {
-                    allStopped &= term[e] < sum[e] * 1e-17 || term[e] == 0; // a zero term: every later one is zero too
-                }
-                if (allStopped) {
-                    break;
-                }
-            }
-            for (int e = 0; e < m; e++) { // the rest of erf and gelu, as there
-                double x = row[s + e];
-                double r = 2 / Math.sqrt(Math.PI) * Math.exp(-x2[e]) * sum[e];
-                r = Math.min(r, 1.0);
-                double erf = x * 0.7071067811865476 < 0 ? -r : r;
-                row[s + e] = (float) (0.5 * x * (1.0 + erf));
-            }
-        }
-    }
-
     public static float gelu(float v) {
         double x = v;
         return (float) (0.5 * x * (1.0 + erf(x * 0.7071067811865476)));

@@ -21,8 +21,9 @@ public final class Simd {
 
     static {
         String reason = null;
-        if (!Boolean.parseBoolean(System.getProperty("vocodex.simd", "true"))) {
-            reason = "disabled by -Dvocodex.simd=false";
+        String setting = System.getProperty("vocodex.simd", "true");
+        if (!Boolean.parseBoolean(setting)) {
+            reason = "disabled by -Dvocodex.simd=" + setting + " (only \"true\" enables them)";
         } else if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             reason = "the JVM was started without --add-modules jdk.incubator.vector";
         } else {

@@ -219,8 +219,8 @@ public final class TransformerOps {
 
     /**
      * GELU of one value with {@link #erf}'s arithmetic: {@code (float) (0.5 v (1 + erf(v / sqrt 2)))}
-     * in float64, except that {@code erf = +-1} exactly for {@code |z| >= 6} (which is what erf's
-     * continued fraction gives for every float there, see {@link #geluBlockSeries}).
+     * in float64, except that {@code erf = +-1} exactly for {@code |z| >= 6} (what erf's continued
+     * fraction gives for every float there: erfc(6) ~ 2e-17 is under half an ulp of 1).
      */
     static float gelu(float x) {
         double v = x;
@@ -230,79 +230,6 @@ public final class TransformerOps {
     }
 
     static final int GELU_BLOCK = 256;
-
-    /**
-     * The previous GELU evaluation, kept as the reference of {@link #geluRange}'s tests: GELU of
-     * {@code r[i0 .. i0+n)} with {@link #erf}'s exact arithmetic, the series branch
-     * vectorised across elements: the elements with {@code |z| < 3} advance their series terms
-     * together, in dense lanes that are compacted every 4 terms to those that have not yet
-     * reached {@link #erf}'s stopping point (so small {@code |z|}, which stop early, stop costing
-     * divisions). A lane may run up to 3 terms past its own stopping point; such terms are below
-     * {@code 1e-17} of its sum and decreasing, i.e. under half an ulp, so the sum stays
-     * bit-identical to the scalar loop that stopped. For {@code 6 <= |z|} erf is exactly
-     * {@code +-1} in float64 (checked for every float input: erfc(6) ~ 2e-17 is under half an ulp
-     * of 1), so the continued fraction is skipped there.
-     *
-     * @param scratch four arrays of at least {@code n}
-     */
-    static void geluBlockSeries(float[] r, int i0, int n, double[][] scratch) {
-        double[] z2 = scratch[0];
-        double[] term = scratch[1];
-        double[] sum = scratch[2];
-        double[] sums = scratch[3];   // final series sum per element
-        int[] lane = new int[n];      // element of each dense lane
-        int open = 0;
-        for (int j = 0; j < n; j++) {
-            double z = r[i0 + j] / Math.sqrt(2.0);
-            double a = Math.abs(z);
-            if (a < 3.0) {
-                z2[open] = a * a;
-                term[open] = a;
-                sum[open] = a;
-                lane[open] = j;
-                open++;
-            }
-        }
-        for (int k = 1; k < 200 && open > 0; k++) {
-            double den = 2 * k + 1;
-            for (int q = 0; q < open; q++) {
-                term[q] *= 2.0 * z2[q] / den;
-                sum[q] += term[q];
-            }
-            if ((k & 3) == 0 || k == 199) {
-                int kept = 0;
-                for (int q = 0; q < open; q++) {
-                    // erf stops once term < sum * 1e-17; a zero sum (z == 0) never changes
-                    boolean done = !(term[q] >= sum[q] * 1e-17) || sum[q] == 0 || k == 199;
-                    if (done) {
-                        sums[lane[q]] = sum[q];
-                    } else {
-                        z2[kept] = z2[q];
-                        term[kept] = term[q];
-                        sum[kept] = sum[q];
-                        lane[kept] = lane[q];
-                        kept++;
-                    }
-                }
-                open = kept;
-            }
-        }
-        for (int j = 0; j < n; j++) {
-            double v = r[i0 + j];
-            double z = v / Math.sqrt(2.0);
-            double a = Math.abs(z);
-            double e;
-            if (a < 3.0) {
-                double m = 2.0 / Math.sqrt(Math.PI) * Math.exp(-(a * a)) * sums[j];
-                e = z < 0 ? -m : m;
-            } else if (a >= 6.0) {
-                e = z < 0 ? -1.0 : 1.0;
-            } else {
-                e = erf(z);
-            }
-            r[i0 + j] = (float) (0.5 * v * (1.0 + e));
-        }
-    }
 
     /**
      * The error function to ~1e-15 relative accuracy: for {@code |z| < 3} the all-positive series

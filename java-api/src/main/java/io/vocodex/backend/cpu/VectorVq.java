@@ -117,7 +117,7 @@ final class VectorVq {
      * Four frames x four vectors of codes starting at {@code c}, as two passes of two frames: a
      * four-frame body (16 accumulators, each a multiply and an add per dimension) is more than
      * Java 17's C2 intrinsifies in one compilation; past its node budget the remaining Vector API
-     * calls run their Java fallback (~50x slower).
+     * calls run their Java fallback (tens of times slower).
      */
     private static void block4(float[][] cb, float[] norms, float[][] m2x, float[] xx, int dim, int t, int c,
                                float[] laneDist, int[] laneCode, int lo, float[] scratch) {
@@ -197,7 +197,7 @@ final class VectorVq {
      * multiple of the vector length) of one frame, as distances in code order, into its per-lane
      * first strict minima at {@code laneDist/laneCode[lo ..]} (code {@code c + k} is lane {@code k % L}).
      * Scalar on purpose: the same operations as the plain path, and no masks (Java 17's C2 does not
-     * intrinsify mask casts and blends in every context; their fallback is ~50x slower).
+     * intrinsify mask casts and blends in every context; their fallback is tens of times slower).
      */
     private static void keepFirstMinimum(float[] acc, int off, int n, float xt, float[] norms, int c,
                                          float[] laneDist, int[] laneCode, int lo) {

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The table-erf GELUs ({@link TransformerOps#geluRange}, {@link NnOps#geluSpan}) are bit-identical
- * to the previous exact evaluations ({@link TransformerOps#geluBlockSeries},
- * {@link NnOps#geluSpanSeries}, and the scalar {@code gelu(float)} of each): over a sweep of float
+ * to the exact scalar evaluations ({@code gelu(float)} of each, through erf's series and continued
+ * fraction): over a sweep of float
  * bit patterns through every exponent, and edge values; {@link ErfTable}'s error bounds hold with
  * margin; and the shortcut's refusals (the exact fallback) really happen.
  */
@@ -27,14 +27,19 @@ class GeluShortcutTest {
     }
 
     private static final RowGelu TRANSFORMER_NEW = (row, n) -> TransformerOps.geluRange(row, 0, n);
+    // the exact scalar evaluations (erf's series / continued fraction), which the previous
+    // element-parallel series were bit-identical to
     private static final RowGelu TRANSFORMER_OLD = (row, n) -> {
-        double[][] scratch = new double[4][TransformerOps.GELU_BLOCK];
-        for (int i0 = 0; i0 < n; i0 += TransformerOps.GELU_BLOCK) {
-            TransformerOps.geluBlockSeries(row, i0, Math.min(TransformerOps.GELU_BLOCK, n - i0), scratch);
+        for (int i = 0; i < n; i++) {
+            row[i] = TransformerOps.gelu(row[i]);
         }
     };
     private static final RowGelu NN_NEW = (row, n) -> NnOps.geluSpan(row, 0, n);
-    private static final RowGelu NN_OLD = (row, n) -> NnOps.geluSpanSeries(row, 0, n);
+    private static final RowGelu NN_OLD = (row, n) -> {
+        for (int i = 0; i < n; i++) {
+            row[i] = NnOps.gelu(row[i]);
+        }
+    };
 
     private static void assertSameBits(float[] x, float[] want, float[] got, int n, String what) {
         for (int j = 0; j < n; j++) {
@@ -169,7 +174,7 @@ class GeluShortcutTest {
             float x = Float.intBitsToFloat(bits);
             float t = TransformerOps.geluShortcut(x);
             float n = NnOps.geluShortcut(x);
-            float want = TRANSFORMER_OLD_ONE.apply(x);
+            float want = TransformerOps.gelu(x);
             if (Float.isNaN(t)) {
                 refused[0]++;
                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(TransformerOps.gelu(x)), "fallback at " + x);
@@ -192,16 +197,6 @@ class GeluShortcutTest {
         assertTrue(Float.isNaN(TransformerOps.geluShortcut(0f)) && Float.isNaN(NnOps.geluShortcut(-0f)), "zero results are refused");
         assertTrue(Float.isNaN(TransformerOps.geluShortcut(Float.NaN)) && Float.isNaN(NnOps.geluShortcut(9f)), "beyond the table");
     }
-
-    private interface OneGelu {
-        float apply(float x);
-    }
-
-    private static final OneGelu TRANSFORMER_OLD_ONE = x -> {
-        float[] r = {x};
-        TRANSFORMER_OLD.apply(r, 1);
-        return r[0];
-    };
 
     /** The midpoint check itself, on constructed doubles next to rounding midpoints, incl. where the ulp changes. */
     @Test
