@@ -36,6 +36,10 @@ final class VectorAttention {
      */
     static void scores(double[][] qd, double[][] keys, int k0, int from, int to, double[][] scores) {
         int m = qd.length;
+        if (m < 4) {
+            scoresFewQueries(qd, keys, k0, from, to, scores);
+            return;
+        }
         int s = from;
         for (; s + 2 * L <= to; s += 2 * L) {
             int i = 0;
@@ -61,6 +65,97 @@ final class VectorAttention {
                 scores[i][s] = dot;
             }
         }
+    }
+
+    /**
+     * {@link #scores} for one to three queries (a streaming step's rows): pairs of queries over four
+     * vectors of slots, so that eight independent sums hide the adds' latency (a single query over
+     * two vectors waits on its two add chains). Every sum is the same chain as in {@link #scores}.
+     */
+    private static void scoresFewQueries(double[][] qd, double[][] keys, int k0, int from, int to, double[][] scores) {
+        int m = qd.length;
+        int s = from;
+        for (; s + 4 * L <= to; s += 4 * L) {
+            int i = 0;
+            for (; i + 2 <= m; i += 2) {
+                scores2x4(qd[i], qd[i + 1], keys, k0, s, scores[i], scores[i + 1]);
+            }
+            if (i < m) {
+                scores1x4(qd[i], keys, k0, s, scores[i]);
+            }
+        }
+        for (; s + L <= to; s += L) {
+            for (int i = 0; i < m; i++) {
+                scores1x1(qd[i], keys, k0, s, scores[i]);
+            }
+        }
+        for (; s < to; s++) {
+            for (int i = 0; i < m; i++) {
+                double[] q = qd[i];
+                double dot = 0;
+                for (int d = 0; d < q.length; d++) {
+                    dot += q[d] * keys[k0 + d][s];
+                }
+                scores[i][s] = dot;
+            }
+        }
+    }
+
+    /** Queries {@code q0, q1}, slots {@code s .. s+4L-1}: eight vector sums in registers. */
+    private static void scores2x4(double[] q0, double[] q1, double[][] keys, int k0, int s, double[] out0, double[] out1) {
+        DoubleVector a00 = DoubleVector.zero(S);
+        DoubleVector a01 = a00;
+        DoubleVector a02 = a00;
+        DoubleVector a03 = a00;
+        DoubleVector a10 = a00;
+        DoubleVector a11 = a00;
+        DoubleVector a12 = a00;
+        DoubleVector a13 = a00;
+        for (int d = 0; d < q0.length; d++) {
+            double[] kr = keys[k0 + d];
+            DoubleVector x0 = DoubleVector.fromArray(S, kr, s);
+            DoubleVector x1 = DoubleVector.fromArray(S, kr, s + L);
+            DoubleVector x2 = DoubleVector.fromArray(S, kr, s + 2 * L);
+            DoubleVector x3 = DoubleVector.fromArray(S, kr, s + 3 * L);
+            DoubleVector b0 = DoubleVector.broadcast(S, q0[d]);
+            a00 = a00.add(x0.mul(b0));
+            a01 = a01.add(x1.mul(b0));
+            a02 = a02.add(x2.mul(b0));
+            a03 = a03.add(x3.mul(b0));
+            DoubleVector b1 = DoubleVector.broadcast(S, q1[d]);
+            a10 = a10.add(x0.mul(b1));
+            a11 = a11.add(x1.mul(b1));
+            a12 = a12.add(x2.mul(b1));
+            a13 = a13.add(x3.mul(b1));
+        }
+        a00.intoArray(out0, s);
+        a01.intoArray(out0, s + L);
+        a02.intoArray(out0, s + 2 * L);
+        a03.intoArray(out0, s + 3 * L);
+        a10.intoArray(out1, s);
+        a11.intoArray(out1, s + L);
+        a12.intoArray(out1, s + 2 * L);
+        a13.intoArray(out1, s + 3 * L);
+    }
+
+    /** Query {@code q}, slots {@code s .. s+4L-1}: four vector sums in registers. */
+    private static void scores1x4(double[] q, double[][] keys, int k0, int s, double[] out) {
+        DoubleVector a0 = DoubleVector.zero(S);
+        DoubleVector a1 = a0;
+        DoubleVector a2 = a0;
+        DoubleVector a3 = a0;
+        for (int d = 0; d < q.length; d++) {
+            double[] kr = keys[k0 + d];
+            DoubleVector b = DoubleVector.broadcast(S, q[d]);
+            a0 = a0.add(DoubleVector.fromArray(S, kr, s).mul(b));
+            a1 = a1.add(DoubleVector.fromArray(S, kr, s + L).mul(b));
+            a2 = a2.add(DoubleVector.fromArray(S, kr, s + 2 * L).mul(b));
+            a3 = a3.add(DoubleVector.fromArray(S, kr, s + 3 * L).mul(b));
+        }
+        a0.intoArray(out, s);
+        a1.intoArray(out, s + L);
+        a2.intoArray(out, s + 2 * L);
+        a3.intoArray(out, s + 3 * L);
     }
 
     /** Queries {@code i .. i+3}, slots {@code s .. s+2L-1}: eight vector sums in registers. */
