@@ -1,22 +1,29 @@
 package io.vocodex.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * The CPU backend's execution context: {@code threads - 1} pool workers that join the calling
+ * The CPU backend's execution context: {@code threads - 1} worker threads that join the calling
  * thread in {@link #parallelFor}, owned by one codec and closed with it. Ops split work with {@link #parallelFor}; the split
  * never changes what any single output element computes, so results are identical for every
  * thread count (see {@link CpuOps} for the arithmetic contract).
  */
 public final class CpuContext implements AutoCloseable {
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Worker[] workers;
 
     public CpuContext(int threads) {
         this.threads = Math.max(1, threads);
-        this.pool = this.threads == 1 ? null : new ForkJoinPool(this.threads - 1);
+        this.workers = new Worker[this.threads - 1];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = new Worker();
+            Thread t = new Thread(workers[w], "vocodex-cpu-" + (w + 1));
+            t.setDaemon(true);
+            workers[w].thread = t;
+            t.start();
+        }
     }
 
     /** A single-threaded context (no pool), handy for tests and references. */
@@ -35,7 +42,7 @@ public final class CpuContext implements AutoCloseable {
      * Runs {@code body.accept(i)} for every {@code i} in {@code [0, n)}, in parallel chunks when
      * the pool has more than one thread and {@code n * costPerItem} is worth splitting.
      *
-     * <p>The calling thread works too: it hands one claim loop to each pool worker and runs the
+     * <p>The calling thread works too: it hands one claim loop to each worker and runs the
      * same loop itself, every loop taking the next unclaimed chunk until none is left, and then
      * waits only for chunks still running elsewhere. A streaming step makes dozens of calls of
      * about a millisecond each, so a worker that wakes late costs nothing (the caller has already
@@ -46,18 +53,84 @@ public final class CpuContext implements AutoCloseable {
         if (n <= 0) {
             return;
         }
-        if (pool == null || n == 1 || n * costPerItem < MIN_PARALLEL_WORK) {
+        if (workers.length == 0 || n == 1 || n * costPerItem < MIN_PARALLEL_WORK) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
             return;
         }
-        Chunks chunks = new Chunks(n, Math.min(n, threads * 4), body);
-        for (int w = 1; w < threads; w++) {
-            pool.execute(chunks::runClaimed);
+        Chunks chunks = new Chunks(n, Math.min(n, threads * CHUNKS_PER_THREAD), body);
+        for (Worker w : workers) {
+            w.offer(chunks);
         }
         chunks.runClaimed();
         chunks.awaitAll();
+    }
+
+    /**
+     * Chunks per thread of a {@link #parallelFor} call: small enough that the last chunk another
+     * thread still runs when the caller runs out of work is short (the caller waits for it).
+     */
+    static final int CHUNKS_PER_THREAD = 16;
+
+    /**
+     * How long an idle worker keeps polling for the next call before it parks. The calls of one
+     * streaming step or one layer follow each other within microseconds, and waking a parked
+     * thread takes tens of microseconds on a virtual machine; between a live stream's frames
+     * (tens of milliseconds apart) the worker parks and costs nothing.
+     */
+    static final long SPIN_NANOS = 100_000L;
+
+    /**
+     * A worker thread: runs the claim loop of each call it is offered. A call that it picks up
+     * late, or never (a newer call replaced it first), is still complete: the calling thread claims
+     * every chunk nobody else took.
+     */
+    private static final class Worker implements Runnable {
+        Thread thread;
+        private volatile Chunks offered;
+        private volatile boolean parked;
+        private volatile boolean closed;
+
+        void offer(Chunks chunks) {
+            offered = chunks;
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        void close() {
+            closed = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            int polls = 0;
+            while (!closed) {
+                Chunks c = offered;
+                if (c != null) {
+                    offered = null;
+                    c.runClaimed();
+                    idleSince = System.nanoTime();
+                    polls = 0;
+                    continue;
+                }
+                if (++polls % 64 != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                // offer() writes offered, then reads parked; this writes parked, then reads offered:
+                // at least one of the two sees the other's write, so no offer is slept through.
+                parked = true;
+                if (offered == null && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                idleSince = System.nanoTime();
+            }
+        }
     }
 
     /** One {@link #parallelFor} call's chunks, claimed one at a time by whichever thread is free. */
@@ -119,8 +192,8 @@ public final class CpuContext implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        for (Worker w : workers) {
+            w.close();
         }
     }
 }
