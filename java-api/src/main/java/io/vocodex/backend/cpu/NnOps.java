@@ -133,17 +133,96 @@ public final class NnOps {
 
     /** {@link #siluInPlace(float[][])} on {@code ctx}'s threads. */
     public static void siluInPlace(CpuContext ctx, float[][] x) {
-        forEachSpan(ctx, x, 30, (c, from, to) -> {
-            float[] row = x[c];
-            for (int i = from; i < to; i++) {
-                row[i] = silu(row[i]);
-            }
-        });
+        forEachSpan(ctx, x, 30, (c, from, to) -> siluSpan(x[c], x[c], from, to));
     }
 
+    /**
+     * SiLU of one value, {@code x / (1 + e^-x)} in float64 rounded to float, with {@code e^-x}
+     * from {@link #siluSpan}'s arithmetic (so the arrays' SiLU gives exactly this): within
+     * {@code 1e-14} relative of the exact expression before the rounding, so the float differs from
+     * the correctly rounded one by at most 1 ulp (and only next to a rounding midpoint).
+     */
     public static float silu(float v) {
         double x = v;
-        return (float) (x / (1.0 + Math.exp(-x)));
+        double t = Math.max(Math.min(-x, EXP_MAX), EXP_MIN);
+        double big = t * LOG2E + ROUNDER;
+        double k = big - ROUNDER;
+        double r = (t - k * LN2_HI) - k * LN2_LO;
+        return (float) (x / (1.0 + scaleOf(big) * expReduced(r)));
+    }
+
+    // e^t = 2^k e^r, k = rint(t log2 e) (read off t log2e + 1.5 * 2^52), r = t - k ln2 in two parts
+    // (fdlibm's split: k * LN2_HI is exact for |k| < 2^21), |r| <= ln2 / 2.
+    private static final double LOG2E = 1.4426950408889634;
+    private static final double LN2_HI = 6.93147180369123816490e-01;
+    private static final double LN2_LO = 1.90821492927058770002e-10;
+    private static final double ROUNDER = 0x1.8p52;
+    private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
+    /**
+     * {@code -x} is clamped to {@code [EXP_MIN, EXP_MAX]}: below, {@code 1 + e^t} is exactly 1
+     * anyway; above, {@code k = 1024} makes {@code 2^k} infinite, as {@code e^t} overflows there
+     * ({@code x / inf} is {@code -0}, and {@code -inf / inf} NaN, like the exact expression).
+     */
+    private static final double EXP_MIN = -700.0;
+    private static final double EXP_MAX = 710.0;
+
+    /** {@code 2^k} from the bits of {@code k + ROUNDER}, {@code k} in {@code [-1010, 1024]} (1024: infinity). */
+    private static double scaleOf(double big) {
+        return Double.longBitsToDouble((Double.doubleToRawLongBits(big) - ROUNDER_BITS + 1023) << 52);
+    }
+
+    /** e^r for {@code |r| <= ln2/2}: Taylor to degree 11 by Horner (truncation below 7e-15 relative). */
+    private static double expReduced(double r) {
+        double p = 1.0 / 39916800;
+        p = p * r + 1.0 / 3628800;
+        p = p * r + 1.0 / 362880;
+        p = p * r + 1.0 / 40320;
+        p = p * r + 1.0 / 5040;
+        p = p * r + 1.0 / 720;
+        p = p * r + 1.0 / 120;
+        p = p * r + 1.0 / 24;
+        p = p * r + 1.0 / 6;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        return p * r + 1.0;
+    }
+
+    static final int SILU_BLOCK = 256;
+
+    /**
+     * {@code y[i] = silu(x[i])} for {@code i} in {@code [from, to)} ({@code y} may be {@code x}), with
+     * exactly {@link #silu(float)}'s arithmetic, as five loops over a block that C2 turns into SIMD
+     * code each (Math.exp is a call per element; one loop mixing float and double lanes, or the
+     * whole computation in one loop, is not vectorised). About 4 ns per value on one core, against
+     * 10-28 ns with Math.exp.
+     */
+    static void siluSpan(float[] x, float[] y, int from, int to) {
+        int n = Math.min(SILU_BLOCK, to - from);
+        double[] t = new double[n];
+        double[] big = new double[n];
+        double[] r = new double[n];
+        for (int b0 = from; b0 < to; b0 += SILU_BLOCK) {
+            int m = Math.min(SILU_BLOCK, to - b0);
+            for (int j = 0; j < m; j++) {
+                t[j] = -(double) x[b0 + j];
+            }
+            for (int j = 0; j < m; j++) {
+                double c = Math.max(Math.min(t[j], EXP_MAX), EXP_MIN);
+                double bg = c * LOG2E + ROUNDER;
+                double k = bg - ROUNDER;
+                big[j] = bg;
+                r[j] = (c - k * LN2_HI) - k * LN2_LO;
+            }
+            for (int j = 0; j < m; j++) {
+                r[j] = expReduced(r[j]);
+            }
+            for (int j = 0; j < m; j++) {
+                t[j] = -t[j] / (1.0 + scaleOf(big[j]) * r[j]);
+            }
+            for (int j = 0; j < m; j++) {
+                y[b0 + j] = (float) t[j];
+            }
+        }
     }
 
     /** A copy of {@code x} with SiLU applied. */
@@ -157,13 +236,7 @@ public final class NnOps {
         for (int c = 0; c < x.length; c++) {
             y[c] = new float[x[c].length];
         }
-        forEachSpan(ctx, x, 30, (c, from, to) -> {
-            float[] row = x[c];
-            float[] out = y[c];
-            for (int i = from; i < to; i++) {
-                out[i] = silu(row[i]);
-            }
-        });
+        forEachSpan(ctx, x, 30, (c, from, to) -> siluSpan(x[c], y[c], from, to));
         return y;
     }
 
