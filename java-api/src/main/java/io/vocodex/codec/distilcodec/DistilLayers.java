@@ -155,8 +155,13 @@ final class DistilLayers {
         }
 
         float[][] forward(CpuContext ctx, float[][] x) {
+            return forward(ctx, x, NnOps.silu(ctx, x));
+        }
+
+        /** {@link #forward(CpuContext, float[][])} given {@code silu(x)} (shared by a ParallelBlock's blocks; not modified). */
+        float[][] forward(CpuContext ctx, float[][] x, float[][] siluOfX) {
             for (int i = 0; i < convs1.length; i++) {
-                float[][] xt = NnOps.silu(ctx, x);
+                float[][] xt = i == 0 ? siluOfX : NnOps.silu(ctx, x);
                 xt = convs1[i].forward(ctx, xt);
                 NnOps.siluInPlace(ctx, xt);
                 xt = convs2[i].forward(ctx, xt);
@@ -179,9 +184,10 @@ final class DistilLayers {
         }
 
         float[][] forward(CpuContext ctx, float[][] x) {
-            float[][] sum = blocks[0].forward(ctx, x);
+            float[][] siluOfX = NnOps.silu(ctx, x); // every block starts with it
+            float[][] sum = blocks[0].forward(ctx, x, siluOfX);
             for (int i = 1; i < blocks.length; i++) {
-                NnOps.addInPlace(sum, blocks[i].forward(ctx, x));
+                NnOps.addInPlace(sum, blocks[i].forward(ctx, x, siluOfX));
             }
             float n = blocks.length;
             for (float[] row : sum) {
