@@ -1,5 +1,6 @@
 package io.vocodex.backend.cpu;
 
+import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
@@ -11,8 +12,12 @@ import java.util.function.IntConsumer;
  * thread count (see {@link CpuOps} for the arithmetic contract).
  */
 public final class CpuContext implements AutoCloseable {
+    /** Stops the workers of a context that was dropped without {@link #close()}. */
+    private static final Cleaner UNCLOSED = Cleaner.create();
+
     private final int threads;
     private final Worker[] workers;
+    private final Cleaner.Cleanable stopWorkers;
 
     public CpuContext(int threads) {
         this.threads = Math.max(1, threads);
@@ -24,6 +29,12 @@ public final class CpuContext implements AutoCloseable {
             workers[w].thread = t;
             t.start();
         }
+        Worker[] owned = workers; // the action must not hold this context
+        this.stopWorkers = workers.length == 0 ? null : UNCLOSED.register(this, () -> {
+            for (Worker w : owned) {
+                w.close();
+            }
+        });
     }
 
     /** A single-threaded context (no pool), handy for tests and references. */
@@ -74,7 +85,8 @@ public final class CpuContext implements AutoCloseable {
     static final int CHUNKS_PER_THREAD = 16;
 
     /**
-     * How long an idle worker keeps polling for the next call before it parks. The calls of one
+     * How long an idle worker keeps polling for the next call (yielding its core to any other
+     * runnable thread between polls) before it parks. The calls of one
      * streaming step or one layer follow each other within microseconds, and waking a parked
      * thread takes tens of microseconds on a virtual machine; between a live stream's frames
      * (tens of milliseconds apart) the worker parks and costs nothing.
@@ -117,8 +129,15 @@ public final class CpuContext implements AutoCloseable {
                     polls = 0;
                     continue;
                 }
-                if (++polls % 64 != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+                if (++polls % 64 != 0) {
                     Thread.onSpinWait();
+                    continue;
+                }
+                if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    // let a runnable thread have the core: on a machine with as many cores as
+                    // threads, that is often the JIT compiling the next kernel while the caller
+                    // runs serial code
+                    Thread.yield();
                     continue;
                 }
                 // offer() writes offered, then reads parked; this writes parked, then reads offered:
@@ -192,8 +211,8 @@ public final class CpuContext implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Worker w : workers) {
-            w.close();
+        if (stopWorkers != null) {
+            stopWorkers.clean(); // closes every worker, once
         }
     }
 }

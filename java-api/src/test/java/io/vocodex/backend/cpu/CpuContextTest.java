@@ -2,11 +2,14 @@ package io.vocodex.backend.cpu;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CpuContextTest {
     @Test
@@ -43,5 +46,78 @@ class CpuContextTest {
                 assertEquals(1, hits.get(i));
             }
         }
+    }
+
+    /**
+     * Two chunks that each wait for the other: they finish only if a worker runs one while the caller
+     * runs the other, so the call proves that the (possibly parked) worker woke up for it.
+     */
+    @Test
+    void aParkedWorkerWakesForTheNextCall() throws Exception {
+        try (CpuContext ctx = new CpuContext(2)) {
+            for (int rep = 0; rep < 5; rep++) {
+                Thread.sleep(5 + TimeUnit.NANOSECONDS.toMillis(CpuContext.SPIN_NANOS)); // the worker parks
+                CountDownLatch both = new CountDownLatch(2);
+                boolean[] met = new boolean[2];
+                ctx.parallelFor(2, 1_000_000L, i -> {
+                    both.countDown();
+                    try {
+                        met[i] = both.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                assertTrue(met[0] && met[1], "the worker did not join call " + rep);
+            }
+        }
+    }
+
+    @Test
+    void callsFromSeveralThreadsShareOneContext() throws Exception {
+        try (CpuContext ctx = new CpuContext(2)) {
+            int n = 257;
+            AtomicIntegerArray hits = new AtomicIntegerArray(n);
+            Thread[] callers = new Thread[3];
+            for (int c = 0; c < callers.length; c++) {
+                callers[c] = new Thread(() -> {
+                    for (int rep = 0; rep < 200; rep++) {
+                        ctx.parallelFor(n, 1_000_000L, hits::incrementAndGet);
+                    }
+                });
+                callers[c].start();
+            }
+            for (Thread t : callers) {
+                t.join();
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(600, hits.get(i), "i=" + i);
+            }
+        }
+    }
+
+    @Test
+    void closeStopsTheWorkers() throws Exception {
+        CpuContext ctx = new CpuContext(3);
+        ctx.parallelFor(64, 1_000_000L, i -> { });
+        ctx.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (workersAlive() > baselineWorkers && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        // (other tests' contexts may stop meanwhile, never start: none runs concurrently)
+        assertTrue(workersAlive() <= baselineWorkers, "worker threads left running after close()");
+        ctx.close(); // closing twice is harmless
+    }
+
+    private final int baselineWorkers = workersAlive();
+
+    private static int workersAlive() {
+        int alive = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("vocodex-cpu-") && t.isAlive()) {
+                alive++;
+            }
+        }
+        return alive;
     }
 }
