@@ -225,7 +225,11 @@ public final class CodebookSearch {
             int n = Math.min(frames, from + FRAME_GROUP) - from;
             int tileFrom = range * tilesPerRange;
             int tileTo = Math.min(tiles, tileFrom + tilesPerRange);
-            searchRange(x, from, n, xx, book, tileFrom, tileTo, rangeBest, rangeDist, rangeKey, rangeCount, range);
+            if (Simd.enabled()) {
+                searchRangeVector(x, from, n, xx, book, tileFrom, tileTo, rangeBest, rangeDist, rangeKey, rangeCount, range);
+            } else {
+                searchRange(x, from, n, xx, book, tileFrom, tileTo, rangeBest, rangeDist, rangeKey, rangeCount, range);
+            }
         });
         for (int f = 0; f < frames; f++) {
             int at = f * rangeCount;
@@ -282,6 +286,67 @@ public final class CodebookSearch {
                 float xf = xx[from + f];
                 for (int c = 0; c < width; c++) {
                     offer(f, first + c, (xf + norms[first + c]) - 2f * a[c], bestDist, bestKey, best);
+                }
+            }
+        }
+        for (int f = 0; f < n; f++) {
+            int at = (from + f) * rangeCount + range;
+            rangeBest[at] = best[f];
+            rangeDist[at] = bestDist[f];
+            rangeKey[at] = bestKey[f];
+        }
+    }
+
+    /**
+     * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}): each tile
+     * is walked in blocks of {@link VectorSearch#CODES} codes; for each block the dimensions go by in
+     * slices copied to a contiguous L1 scratch, four frames at a time with their sums in registers.
+     * The same fma chain per (frame, code), the same distances offered in the same ascending code
+     * order per frame: the same winners.
+     */
+    private static void searchRangeVector(float[][] x, int from, int n, float[] xx, TiledCodebook book, int tileFrom,
+            int tileTo, int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
+        int dim = book.dim;
+        int codes = VectorSearch.CODES;
+        int slots = (n + 3) / 4 * 4;
+        // (frame, code) sums of one block; slots past n reread the last frame and are never offered
+        float[][] acc = new float[slots][codes];
+        float[][] in = new float[slots][];
+        for (int s = 0; s < slots; s++) {
+            in[s] = x[from + Math.min(s, n - 1)];
+        }
+        float[] block = new float[VectorSearch.DIMS * codes];
+        float[] bestDist = new float[n];
+        float[] bestKey = new float[n];
+        int[] best = new int[n];
+        Arrays.fill(best, -1);
+        float[] norms = book.norms;
+        for (int t = tileFrom; t < tileTo; t++) {
+            int first = t * TILE_CODES;
+            int width = Math.min(TILE_CODES, book.numCodes - first);
+            int rowBase = t * dim;
+            for (int c0 = 0; c0 < width; c0 += codes) {
+                int cw = Math.min(codes, width - c0);
+                if (dim == 0) {
+                    for (float[] a : acc) {
+                        Arrays.fill(a, 0f);
+                    }
+                }
+                for (int d0 = 0; d0 < dim; d0 += VectorSearch.DIMS) {
+                    int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
+                    VectorSearch.copyBlock(book.tileRows, rowBase, c0, cw, d0, d1, block);
+                    for (int s = 0; s < slots; s += 4) {
+                        VectorSearch.block4(block, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
+                                acc[s], acc[s + 1], acc[s + 2], acc[s + 3], d0 == 0);
+                    }
+                }
+                int code0 = first + c0;
+                for (int f = 0; f < n; f++) {
+                    float[] a = acc[f];
+                    float xf = xx[from + f];
+                    for (int c = 0; c < cw; c++) {
+                        offer(f, code0 + c, (xf + norms[code0 + c]) - 2f * a[c], bestDist, bestKey, best);
+                    }
                 }
             }
         }

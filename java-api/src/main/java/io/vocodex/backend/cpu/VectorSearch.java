@@ -1,0 +1,118 @@
+package io.vocodex.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link CodebookSearch}'s dot products on the Vector API (when {@link Simd#enabled()}): a block of
+ * {@link #CODES} codes (four vectors) x {@value #DIMS} dimensions of one tile is copied into a contiguous scratch
+ * (32 KiB, kept in L1; the tile's own rows are 2 KiB apart, which maps a block's lines onto a few L1
+ * sets), and four frames at a time stream through it with their 4 x 4 vector accumulators in
+ * registers. Every accumulator lane is one (frame, code) dot product advanced by
+ * {@code fma(x_d, e_nd, acc)} with {@code d} ascending, exactly {@link CodebookSearch}'s plain
+ * kernel's chain, so the distances and codes are identical.
+ *
+ * <p>Only {@link CodebookSearch} touches this class: it links against {@code jdk.incubator.vector},
+ * which is resolved only when the JVM runs with {@code --add-modules jdk.incubator.vector}.
+ */
+final class VectorSearch {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Codes per block: the kernel's four vectors. */
+    static final int CODES = 4 * L;
+    /** Dimensions per block: {@code CODES * DIMS} floats (32 KiB with 16 lanes) stay in L1. */
+    static final int DIMS = 128;
+
+    private VectorSearch() {
+    }
+
+    /**
+     * Copies codes {@code [c0, c0 + cw)} of the tile whose dimension {@code d} is row
+     * {@code rows[rowBase + d]}, dimensions {@code [d0, d1)}, into {@code block[(d - d0) * CODES + c]};
+     * codes past {@code cw} are zero (their sums are never read).
+     */
+    static void copyBlock(float[][] rows, int rowBase, int c0, int cw, int d0, int d1, float[] block) {
+        for (int d = d0; d < d1; d++) {
+            int o = (d - d0) * CODES;
+            System.arraycopy(rows[rowBase + d], c0, block, o, cw);
+            if (cw < CODES) {
+                java.util.Arrays.fill(block, o + cw, o + CODES, 0f);
+            }
+        }
+    }
+
+    /**
+     * {@code aK[c] = fma(xK[d], block[(d - d0) * CODES + c], aK[c])} for {@code d} ascending in
+     * {@code [d0, d1)} and {@code c < CODES}, four frames; {@code first}: the sums start from 0.
+     */
+    static void block4(float[] block, int d0, int d1, float[] x0, float[] x1, float[] x2, float[] x3,
+                       float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        if (first) {
+            a00 = FloatVector.zero(S);
+            a01 = a00; a02 = a00; a03 = a00;
+            a10 = a00; a11 = a00; a12 = a00; a13 = a00;
+            a20 = a00; a21 = a00; a22 = a00; a23 = a00;
+            a30 = a00; a31 = a00; a32 = a00; a33 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, y0, 0);
+            a01 = FloatVector.fromArray(S, y0, L);
+            a02 = FloatVector.fromArray(S, y0, 2 * L);
+            a03 = FloatVector.fromArray(S, y0, 3 * L);
+            a10 = FloatVector.fromArray(S, y1, 0);
+            a11 = FloatVector.fromArray(S, y1, L);
+            a12 = FloatVector.fromArray(S, y1, 2 * L);
+            a13 = FloatVector.fromArray(S, y1, 3 * L);
+            a20 = FloatVector.fromArray(S, y2, 0);
+            a21 = FloatVector.fromArray(S, y2, L);
+            a22 = FloatVector.fromArray(S, y2, 2 * L);
+            a23 = FloatVector.fromArray(S, y2, 3 * L);
+            a30 = FloatVector.fromArray(S, y3, 0);
+            a31 = FloatVector.fromArray(S, y3, L);
+            a32 = FloatVector.fromArray(S, y3, 2 * L);
+            a33 = FloatVector.fromArray(S, y3, 3 * L);
+        }
+        for (int d = d0, o = 0; d < d1; d++, o += CODES) {
+            FloatVector w0 = FloatVector.fromArray(S, block, o);
+            FloatVector w1 = FloatVector.fromArray(S, block, o + L);
+            FloatVector w2 = FloatVector.fromArray(S, block, o + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, block, o + 3 * L);
+            FloatVector b0 = FloatVector.broadcast(S, x0[d]);
+            a00 = w0.fma(b0, a00);
+            a01 = w1.fma(b0, a01);
+            a02 = w2.fma(b0, a02);
+            a03 = w3.fma(b0, a03);
+            FloatVector b1 = FloatVector.broadcast(S, x1[d]);
+            a10 = w0.fma(b1, a10);
+            a11 = w1.fma(b1, a11);
+            a12 = w2.fma(b1, a12);
+            a13 = w3.fma(b1, a13);
+            FloatVector b2 = FloatVector.broadcast(S, x2[d]);
+            a20 = w0.fma(b2, a20);
+            a21 = w1.fma(b2, a21);
+            a22 = w2.fma(b2, a22);
+            a23 = w3.fma(b2, a23);
+            FloatVector b3 = FloatVector.broadcast(S, x3[d]);
+            a30 = w0.fma(b3, a30);
+            a31 = w1.fma(b3, a31);
+            a32 = w2.fma(b3, a32);
+            a33 = w3.fma(b3, a33);
+        }
+        a00.intoArray(y0, 0);
+        a01.intoArray(y0, L);
+        a02.intoArray(y0, 2 * L);
+        a03.intoArray(y0, 3 * L);
+        a10.intoArray(y1, 0);
+        a11.intoArray(y1, L);
+        a12.intoArray(y1, 2 * L);
+        a13.intoArray(y1, 3 * L);
+        a20.intoArray(y2, 0);
+        a21.intoArray(y2, L);
+        a22.intoArray(y2, 2 * L);
+        a23.intoArray(y2, 3 * L);
+        a30.intoArray(y3, 0);
+        a31.intoArray(y3, L);
+        a32.intoArray(y3, 2 * L);
+        a33.intoArray(y3, 3 * L);
+    }
+}
