@@ -64,7 +64,10 @@ public final class CpuContext implements AutoCloseable {
         if (n <= 0) {
             return;
         }
-        if (workers.length == 0 || n == 1 || n * costPerItem < MIN_PARALLEL_WORK) {
+        // n * costPerItem < MIN_PARALLEL_WORK, without the product (a caller passing a huge cost
+        // to mean "always split" overflowed it into a negative total: StreamHub's ticks of 8 or
+        // more streams ran on one thread)
+        if (workers.length == 0 || n == 1 || costPerItem < (MIN_PARALLEL_WORK + n - 1) / n) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }

@@ -72,6 +72,28 @@ class CpuContextTest {
         }
     }
 
+    /** A cost that makes {@code n * cost} overflow still splits the work (it once made the call serial). */
+    @Test
+    void aHugeCostPerItemStillSplits() {
+        try (CpuContext ctx = new CpuContext(2)) {
+            for (int n : new int[] {2, 8, 33}) {
+                CountDownLatch both = new CountDownLatch(2);
+                boolean[] met = new boolean[2];
+                ctx.parallelFor(n, Long.MAX_VALUE / 4, i -> {
+                    if (i < 2) {
+                        both.countDown();
+                        try {
+                            met[i] = both.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                });
+                assertTrue(met[0] && met[1], "n=" + n + " ran on one thread");
+            }
+        }
+    }
+
     @Test
     void callsFromSeveralThreadsShareOneContext() throws Exception {
         try (CpuContext ctx = new CpuContext(2)) {
