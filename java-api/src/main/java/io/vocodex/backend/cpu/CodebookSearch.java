@@ -289,6 +289,12 @@ public final class CodebookSearch {
                 }
             }
         }
+        publish(from, n, best, bestDist, bestKey, rangeBest, rangeDist, rangeKey, rangeCount, range);
+    }
+
+    /** Stores a task's winners of frames {@code [from, from + n)} in its range's column of {@code [frame][range]}. */
+    private static void publish(int from, int n, int[] best, float[] bestDist, float[] bestKey,
+            int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
         for (int f = 0; f < n; f++) {
             int at = (from + f) * rangeCount + range;
             rangeBest[at] = best[f];
@@ -309,7 +315,8 @@ public final class CodebookSearch {
         int dim = book.dim;
         int codes = VectorSearch.CODES;
         int slots = (n + 3) / 4 * 4;
-        // (frame, code) sums of one block; slots past n reread the last frame and are never offered
+        // (frame, code) sums of one block (all zero when dim is 0); slots past n reread the last
+        // frame and are never offered
         float[][] acc = new float[slots][codes];
         float[][] in = new float[slots][];
         for (int s = 0; s < slots; s++) {
@@ -327,11 +334,6 @@ public final class CodebookSearch {
             int rowBase = t * dim;
             for (int c0 = 0; c0 < width; c0 += codes) {
                 int cw = Math.min(codes, width - c0);
-                if (dim == 0) {
-                    for (float[] a : acc) {
-                        Arrays.fill(a, 0f);
-                    }
-                }
                 for (int d0 = 0; d0 < dim; d0 += VectorSearch.DIMS) {
                     int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
                     VectorSearch.copyBlock(book.tileRows, rowBase, c0, cw, d0, d1, block);
@@ -350,12 +352,7 @@ public final class CodebookSearch {
                 }
             }
         }
-        for (int f = 0; f < n; f++) {
-            int at = (from + f) * rangeCount + range;
-            rangeBest[at] = best[f];
-            rangeDist[at] = bestDist[f];
-            rangeKey[at] = bestKey[f];
-        }
+        publish(from, n, best, bestDist, bestKey, rangeBest, rangeDist, rangeKey, rangeCount, range);
     }
 
     /**

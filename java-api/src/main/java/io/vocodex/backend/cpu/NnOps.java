@@ -193,8 +193,7 @@ public final class NnOps {
      * {@code y[i] = silu(x[i])} for {@code i} in {@code [from, to)} ({@code y} may be {@code x}), with
      * exactly {@link #silu(float)}'s arithmetic, as five loops over a block that C2 turns into SIMD
      * code each (Math.exp is a call per element; one loop mixing float and double lanes, or the
-     * whole computation in one loop, is not vectorised). About 4 ns per value on one core, against
-     * 10-28 ns with Math.exp.
+     * whole computation in one loop, is not vectorised).
      */
     static void siluSpan(float[] x, float[] y, int from, int to) {
         int n = Math.min(SILU_BLOCK, to - from);
