@@ -644,12 +644,17 @@ public final class CpuOps {
     /** Rows per task of the parallel {@link #elu(CpuContext, float[][], float)}. */
     static final int ELU_ROWS_PER_TASK = 32;
 
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
-    private static final float LN2_LO = 1.428606765330187045e-06f;
+    static final float ELU_LOG2E = 1.44269504088896341f;
+    static final float ELU_LN2_HI = 0.693145751953125f;       // ln 2 rounded to 16 bits: k * LN2_HI is exact
+    static final float ELU_LN2_LO = 1.428606765330187045e-06f;
     /** 1.5 * 2^23: {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)} (ties to even) for {@code |y| <= 2^22}. */
-    private static final float ROUNDER = 12582912f;
-    private static final int ROUNDER_BITS = 0x4B400000;
+    static final float ELU_ROUNDER = 12582912f;
+    static final int ELU_ROUNDER_BITS = 0x4B400000;
+    private static final float LOG2E = ELU_LOG2E;
+    private static final float LN2_HI = ELU_LN2_HI;
+    private static final float LN2_LO = ELU_LN2_LO;
+    private static final float ROUNDER = ELU_ROUNDER;
+    private static final int ROUNDER_BITS = ELU_ROUNDER_BITS;
     static final int ELU_BLOCK = 256;
 
     /** Per-call block scratch of {@link #eluRow} (one per caller, never shared). */
@@ -659,6 +664,22 @@ public final class CpuOps {
         final float[] r = new float[ELU_BLOCK];
         final float[] scale = new float[ELU_BLOCK];
         final float[] neg = new float[ELU_BLOCK];
+        private byte[] vectorBig;
+        private float[] vectorReduced;
+
+        byte[] vectorBig() {
+            if (vectorBig == null) {
+                vectorBig = new byte[4 * VectorElu.BLOCK];
+            }
+            return vectorBig;
+        }
+
+        float[] vectorReduced() {
+            if (vectorReduced == null) {
+                vectorReduced = new float[VectorElu.BLOCK];
+            }
+            return vectorReduced;
+        }
     }
 
     /**
@@ -677,14 +698,24 @@ public final class CpuOps {
      * path (EluExactTest compares them over a dense sweep of all floats).
      */
     static void eluRow(float[] x, float[] y, int n, float alpha, EluScratch s) {
-        // (A Vector API version of this pass was tried: on Java 17 its ~35 vector operations per
-        // element exceed what C2 intrinsifies in one compilation, and the fallback was slower.)
+        // With the Vector API on (and alpha >= 1, as in every SEANet), VectorElu does all but the
+        // last few values with the same arithmetic: two of the loops below stay scalar on Java 17's C2.
         float[] in = s.in;
         float[] big = s.big;
         float[] r = s.r;
         float[] scale = s.scale;
         float[] neg = s.neg;
-        for (int i0 = 0; i0 < n; i0 += ELU_BLOCK) {
+        int start = 0;
+        if (Simd.enabled() && n >= VectorElu.step() && VectorElu.handles(alpha)) {
+            int vectorEnd = n - n % VectorElu.step();
+            byte[] vectorBig = s.vectorBig();
+            float[] vectorReduced = s.vectorReduced();
+            for (; start < vectorEnd; start += VectorElu.BLOCK) {
+                VectorElu.eluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), alpha, vectorBig, vectorReduced);
+            }
+            start = vectorEnd;
+        }
+        for (int i0 = start; i0 < n; i0 += ELU_BLOCK) {
             int m = Math.min(ELU_BLOCK, n - i0);
             System.arraycopy(x, i0, in, 0, m);
             eluReduce(in, big, r, m);
