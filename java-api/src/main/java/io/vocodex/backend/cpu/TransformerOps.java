@@ -122,9 +122,11 @@ public final class TransformerOps {
      * {@link #linearRows(CpuContext, float[][], float[], int)} with a packed weight, bit-identical
      * to it: every output still accumulates {@code acc = fma(w[o][i], x[i], acc)} over {@code i}
      * ascending from 0, but vectorised across a panel of outputs. Work units are (panel, tile of
-     * rows); a unit walks the inputs in chunks of {@value CpuOps#CHUNK} and folds each chunk into
-     * every row of its tile, so a weight panel is read from memory once per tile: a streaming step
-     * of a few rows streams the whole weight once, split over the threads by panel.
+     * rows), numbered tile-fastest so that the tiles of one panel run back to back on one thread
+     * and the panel (256 outputs x inputs) is read from memory once and then from L2; a unit
+     * walks the inputs in chunks of {@value CpuOps#CHUNK} and folds each chunk into every row of
+     * its tile. A streaming step of a few rows streams the whole weight once, split over the
+     * threads by panel.
      */
     public static float[][] linearRows(CpuContext ctx, float[][] x, PackedLinear w) {
         int rows = x.length;
@@ -141,8 +143,8 @@ public final class TransformerOps {
         final int tile = rowTile(rows, panels, ctx.threads());
         final int tiles = (rows + tile - 1) / tile;
         ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
-            int p = u % panels;
-            int t0 = (u / panels) * tile;
+            int p = u / tiles;
+            int t0 = (u % tiles) * tile;
             int t1 = Math.min(rows, t0 + tile);
             float[][] panel = w.panels[p];
             int o0 = p * PackedLinear.PANEL;

@@ -118,15 +118,15 @@ final class VectorAttention {
             DoubleVector x2 = DoubleVector.fromArray(S, kr, s + 2 * L);
             DoubleVector x3 = DoubleVector.fromArray(S, kr, s + 3 * L);
             DoubleVector b0 = DoubleVector.broadcast(S, q0[d]);
-            a00 = a00.add(x0.mul(b0));
-            a01 = a01.add(x1.mul(b0));
-            a02 = a02.add(x2.mul(b0));
-            a03 = a03.add(x3.mul(b0));
+            a00 = x0.mul(b0).add(a00);
+            a01 = x1.mul(b0).add(a01);
+            a02 = x2.mul(b0).add(a02);
+            a03 = x3.mul(b0).add(a03);
             DoubleVector b1 = DoubleVector.broadcast(S, q1[d]);
-            a10 = a10.add(x0.mul(b1));
-            a11 = a11.add(x1.mul(b1));
-            a12 = a12.add(x2.mul(b1));
-            a13 = a13.add(x3.mul(b1));
+            a10 = x0.mul(b1).add(a10);
+            a11 = x1.mul(b1).add(a11);
+            a12 = x2.mul(b1).add(a12);
+            a13 = x3.mul(b1).add(a13);
         }
         a00.intoArray(out0, s);
         a01.intoArray(out0, s + L);
@@ -147,10 +147,10 @@ final class VectorAttention {
         for (int d = 0; d < q.length; d++) {
             double[] kr = keys[k0 + d];
             DoubleVector b = DoubleVector.broadcast(S, q[d]);
-            a0 = a0.add(DoubleVector.fromArray(S, kr, s).mul(b));
-            a1 = a1.add(DoubleVector.fromArray(S, kr, s + L).mul(b));
-            a2 = a2.add(DoubleVector.fromArray(S, kr, s + 2 * L).mul(b));
-            a3 = a3.add(DoubleVector.fromArray(S, kr, s + 3 * L).mul(b));
+            a0 = DoubleVector.fromArray(S, kr, s).mul(b).add(a0);
+            a1 = DoubleVector.fromArray(S, kr, s + L).mul(b).add(a1);
+            a2 = DoubleVector.fromArray(S, kr, s + 2 * L).mul(b).add(a2);
+            a3 = DoubleVector.fromArray(S, kr, s + 3 * L).mul(b).add(a3);
         }
         a0.intoArray(out, s);
         a1.intoArray(out, s + L);
@@ -177,17 +177,17 @@ final class VectorAttention {
             DoubleVector x0 = DoubleVector.fromArray(S, kr, s);
             DoubleVector x1 = DoubleVector.fromArray(S, kr, s + L);
             DoubleVector b0 = DoubleVector.broadcast(S, q0[d]);
-            a00 = a00.add(x0.mul(b0));
-            a01 = a01.add(x1.mul(b0));
+            a00 = x0.mul(b0).add(a00);
+            a01 = x1.mul(b0).add(a01);
             DoubleVector b1 = DoubleVector.broadcast(S, q1[d]);
-            a10 = a10.add(x0.mul(b1));
-            a11 = a11.add(x1.mul(b1));
+            a10 = x0.mul(b1).add(a10);
+            a11 = x1.mul(b1).add(a11);
             DoubleVector b2 = DoubleVector.broadcast(S, q2[d]);
-            a20 = a20.add(x0.mul(b2));
-            a21 = a21.add(x1.mul(b2));
+            a20 = x0.mul(b2).add(a20);
+            a21 = x1.mul(b2).add(a21);
             DoubleVector b3 = DoubleVector.broadcast(S, q3[d]);
-            a30 = a30.add(x0.mul(b3));
-            a31 = a31.add(x1.mul(b3));
+            a30 = x0.mul(b3).add(a30);
+            a31 = x1.mul(b3).add(a31);
         }
         a00.intoArray(scores[i], s);
         a01.intoArray(scores[i], s + L);
@@ -205,8 +205,8 @@ final class VectorAttention {
         for (int d = 0; d < q.length; d++) {
             double[] kr = keys[k0 + d];
             DoubleVector b = DoubleVector.broadcast(S, q[d]);
-            a0 = a0.add(DoubleVector.fromArray(S, kr, s).mul(b));
-            a1 = a1.add(DoubleVector.fromArray(S, kr, s + L).mul(b));
+            a0 = DoubleVector.fromArray(S, kr, s).mul(b).add(a0);
+            a1 = DoubleVector.fromArray(S, kr, s + L).mul(b).add(a1);
         }
         a0.intoArray(out, s);
         a1.intoArray(out, s + L);
@@ -215,7 +215,7 @@ final class VectorAttention {
     private static void scores1x1(double[] q, double[][] keys, int k0, int s, double[] out) {
         DoubleVector a = DoubleVector.zero(S);
         for (int d = 0; d < q.length; d++) {
-            a = a.add(DoubleVector.fromArray(S, keys[k0 + d], s).mul(DoubleVector.broadcast(S, q[d])));
+            a = DoubleVector.fromArray(S, keys[k0 + d], s).mul(DoubleVector.broadcast(S, q[d])).add(a);
         }
         a.intoArray(out, s);
     }
@@ -228,7 +228,7 @@ final class VectorAttention {
             for (; s + L <= to; s += L) {
                 DoubleVector x = DoubleVector.fromArray(S, sc, s).mul(scale);
                 x.intoArray(sc, s);
-                vmax = vmax.max(x);
+                vmax = x.max(vmax); // the fresh vector as receiver: see VectorVq.block2
             }
             max = Math.max(max, vmax.reduceLanes(VectorOperators.MAX));
         }
@@ -267,10 +267,10 @@ final class VectorAttention {
             for (int s = from; s < to; s++) {
                 double[] vr = values[s];
                 DoubleVector p = DoubleVector.broadcast(S, w[s]);
-                a0 = a0.add(DoubleVector.fromArray(S, vr, d).mul(p));
-                a1 = a1.add(DoubleVector.fromArray(S, vr, d + L).mul(p));
-                a2 = a2.add(DoubleVector.fromArray(S, vr, d + 2 * L).mul(p));
-                a3 = a3.add(DoubleVector.fromArray(S, vr, d + 3 * L).mul(p));
+                a0 = DoubleVector.fromArray(S, vr, d).mul(p).add(a0);
+                a1 = DoubleVector.fromArray(S, vr, d + L).mul(p).add(a1);
+                a2 = DoubleVector.fromArray(S, vr, d + 2 * L).mul(p).add(a2);
+                a3 = DoubleVector.fromArray(S, vr, d + 3 * L).mul(p).add(a3);
             }
             a0.intoArray(acc, d);
             a1.intoArray(acc, d + L);
@@ -280,7 +280,7 @@ final class VectorAttention {
         for (; d + L <= headDim; d += L) {
             DoubleVector a = DoubleVector.fromArray(S, acc, d);
             for (int s = from; s < to; s++) {
-                a = a.add(DoubleVector.fromArray(S, values[s], d).mul(w[s]));
+                a = DoubleVector.fromArray(S, values[s], d).mul(w[s]).add(a);
             }
             a.intoArray(acc, d);
         }

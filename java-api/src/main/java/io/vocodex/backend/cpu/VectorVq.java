@@ -141,15 +141,15 @@ final class VectorVq {
             FloatVector e2 = FloatVector.fromArray(S, row, c + 2 * L);
             FloatVector e3 = FloatVector.fromArray(S, row, c + 3 * L);
             FloatVector s = FloatVector.broadcast(S, m0[d]);
-            a00 = a00.add(e0.mul(s));
-            a01 = a01.add(e1.mul(s));
-            a02 = a02.add(e2.mul(s));
-            a03 = a03.add(e3.mul(s));
+            a00 = e0.mul(s).add(a00);
+            a01 = e1.mul(s).add(a01);
+            a02 = e2.mul(s).add(a02);
+            a03 = e3.mul(s).add(a03);
             s = FloatVector.broadcast(S, m1[d]);
-            a10 = a10.add(e0.mul(s));
-            a11 = a11.add(e1.mul(s));
-            a12 = a12.add(e2.mul(s));
-            a13 = a13.add(e3.mul(s));
+            a10 = e0.mul(s).add(a10);
+            a11 = e1.mul(s).add(a11);
+            a12 = e2.mul(s).add(a12);
+            a13 = e3.mul(s).add(a13);
         }
         a00.intoArray(scratch, 0);
         a01.intoArray(scratch, L);
@@ -169,10 +169,10 @@ final class VectorVq {
         for (int d = 0; d < dim; d++) {
             float[] row = cb[d];
             FloatVector s = FloatVector.broadcast(S, m[d]);
-            a0 = a0.add(FloatVector.fromArray(S, row, c).mul(s));
-            a1 = a1.add(FloatVector.fromArray(S, row, c + L).mul(s));
-            a2 = a2.add(FloatVector.fromArray(S, row, c + 2 * L).mul(s));
-            a3 = a3.add(FloatVector.fromArray(S, row, c + 3 * L).mul(s));
+            a0 = FloatVector.fromArray(S, row, c).mul(s).add(a0);
+            a1 = FloatVector.fromArray(S, row, c + L).mul(s).add(a1);
+            a2 = FloatVector.fromArray(S, row, c + 2 * L).mul(s).add(a2);
+            a3 = FloatVector.fromArray(S, row, c + 3 * L).mul(s).add(a3);
         }
         a0.intoArray(scratch, 0);
         a1.intoArray(scratch, L);
@@ -186,7 +186,7 @@ final class VectorVq {
                                 float[] laneDist, int[] laneCode, int lo, float[] scratch) {
         FloatVector a = FloatVector.zero(S);
         for (int d = 0; d < dim; d++) {
-            a = a.add(FloatVector.fromArray(S, cb[d], c).mul(FloatVector.broadcast(S, m[d])));
+            a = FloatVector.fromArray(S, cb[d], c).mul(FloatVector.broadcast(S, m[d])).add(a);
         }
         a.intoArray(scratch, 0);
         keepFirstMinimum(scratch, 0, L, xt, norms, c, laneDist, laneCode, lo);
