@@ -103,7 +103,7 @@ final class VectorAttention {
 
     /** Queries {@code q0, q1}, slots {@code s .. s+4L-1}: eight vector sums in registers. */
     private static void scores2x4(double[] q0, double[] q1, double[][] keys, int k0, int s, double[] out0, double[] out1) {
-        DoubleVector a00 = DoubleVector.zero(S);
+        DoubleVector a00 = DoubleVector.broadcast(S, 0.0);
         DoubleVector a01 = a00;
         DoubleVector a02 = a00;
         DoubleVector a03 = a00;
@@ -140,7 +140,7 @@ final class VectorAttention {
 
     /** Query {@code q}, slots {@code s .. s+4L-1}: four vector sums in registers. */
     private static void scores1x4(double[] q, double[][] keys, int k0, int s, double[] out) {
-        DoubleVector a0 = DoubleVector.zero(S);
+        DoubleVector a0 = DoubleVector.broadcast(S, 0.0);
         DoubleVector a1 = a0;
         DoubleVector a2 = a0;
         DoubleVector a3 = a0;
@@ -164,7 +164,7 @@ final class VectorAttention {
         double[] q1 = qd[i + 1];
         double[] q2 = qd[i + 2];
         double[] q3 = qd[i + 3];
-        DoubleVector a00 = DoubleVector.zero(S);
+        DoubleVector a00 = DoubleVector.broadcast(S, 0.0);
         DoubleVector a01 = a00;
         DoubleVector a10 = a00;
         DoubleVector a11 = a00;
@@ -200,7 +200,7 @@ final class VectorAttention {
     }
 
     private static void scores1x2(double[] q, double[][] keys, int k0, int s, double[] out) {
-        DoubleVector a0 = DoubleVector.zero(S);
+        DoubleVector a0 = DoubleVector.broadcast(S, 0.0);
         DoubleVector a1 = a0;
         for (int d = 0; d < q.length; d++) {
             double[] kr = keys[k0 + d];
@@ -213,7 +213,7 @@ final class VectorAttention {
     }
 
     private static void scores1x1(double[] q, double[][] keys, int k0, int s, double[] out) {
-        DoubleVector a = DoubleVector.zero(S);
+        DoubleVector a = DoubleVector.broadcast(S, 0.0);
         for (int d = 0; d < q.length; d++) {
             a = DoubleVector.fromArray(S, keys[k0 + d], s).mul(DoubleVector.broadcast(S, q[d])).add(a);
         }

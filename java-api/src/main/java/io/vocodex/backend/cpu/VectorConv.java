@@ -143,7 +143,7 @@ final class VectorConv {
                                float[] acc, int ab, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
-            a00 = FloatVector.zero(S);
+            a00 = FloatVector.broadcast(S, 0f);
             a01 = a00; a02 = a00; a03 = a00;
             a10 = a00; a11 = a00; a12 = a00; a13 = a00;
             a20 = a00; a21 = a00; a22 = a00; a23 = a00;
@@ -217,7 +217,7 @@ final class VectorConv {
                                float[] acc, int ab, boolean first) {
         FloatVector a0, a1, a2, a3;
         if (first) {
-            a0 = FloatVector.zero(S);
+            a0 = FloatVector.broadcast(S, 0f);
             a1 = a0;
             a2 = a0;
             a3 = a0;
@@ -256,7 +256,7 @@ final class VectorConv {
             }
         }
         for (; o + 2 * W <= nOut; o += 2 * W) {
-            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a0 = FloatVector.broadcast(S, 0f);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
@@ -286,7 +286,7 @@ final class VectorConv {
             a7.intoArray(y, o + 7 * L);
         }
         for (; o + L <= nOut; o += L) {
-            FloatVector a = FloatVector.zero(S);
+            FloatVector a = FloatVector.broadcast(S, 0f);
             for (int i = 0; i < nIn; i++) {
                 a = FloatVector.fromArray(S, rows[i], o).fma(FloatVector.broadcast(S, v[i]), a);
             }
@@ -302,7 +302,7 @@ final class VectorConv {
     }
 
     private static void matVec16(float[][] rows, int nIn, float[] v, float[] y, int o) {
-        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.broadcast(S, 0f);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
@@ -403,7 +403,7 @@ final class VectorConv {
                               float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
-            a00 = FloatVector.zero(S);
+            a00 = FloatVector.broadcast(S, 0f);
             a01 = a00; a02 = a00; a03 = a00;
             a10 = a00; a11 = a00; a12 = a00; a13 = a00;
             a20 = a00; a21 = a00; a22 = a00; a23 = a00;
@@ -474,7 +474,7 @@ final class VectorConv {
     private static void rows1(float[][] panel, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
         FloatVector a0, a1, a2, a3;
         if (first) {
-            a0 = FloatVector.zero(S);
+            a0 = FloatVector.broadcast(S, 0f);
             a1 = a0;
             a2 = a0;
             a3 = a0;

@@ -80,7 +80,7 @@ final class VectorElu {
      */
     private static void reduce(float[] x, int i0, int m, byte[] bits, float[] r) {
         FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
-        FloatVector zero = FloatVector.zero(S);
+        FloatVector zero = FloatVector.broadcast(S, 0f);
         FloatVector floor = FloatVector.broadcast(S, -87f);
         FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
         FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
@@ -141,7 +141,7 @@ final class VectorElu {
      */
     private static void finish(float[] x, float[] y, int i0, int m, float alpha, byte[] scaleBits, float[] em1r) {
         FloatVector one = FloatVector.broadcast(S, 1f);
-        FloatVector zero = FloatVector.zero(S);
+        FloatVector zero = FloatVector.broadcast(S, 0f);
         FloatVector a = FloatVector.broadcast(S, alpha);
         for (int j = 0; j < m; j += 2 * L) {
             FloatVector s0 = FloatVector.fromByteArray(S, scaleBits, 4 * j, ORDER);

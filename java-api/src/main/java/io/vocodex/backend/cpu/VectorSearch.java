@@ -53,7 +53,7 @@ final class VectorSearch {
                        float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
-            a00 = FloatVector.zero(S);
+            a00 = FloatVector.broadcast(S, 0f);
             a01 = a00; a02 = a00; a03 = a00;
             a10 = a00; a11 = a00; a12 = a00; a13 = a00;
             a20 = a00; a21 = a00; a22 = a00; a23 = a00;

@@ -131,7 +131,7 @@ final class VectorVq {
 
     /** Two frames x four vectors of codes: the dot products into {@code scratch[0 .. 2W)}. */
     private static void block2(float[][] cb, float[] m0, float[] m1, int dim, int c, float[] scratch) {
-        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a00 = FloatVector.broadcast(S, 0f);
         FloatVector a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         for (int d = 0; d < dim; d++) {
@@ -164,7 +164,7 @@ final class VectorVq {
     /** One frame x four vectors of codes (the frames left over by {@link #block4}). */
     private static void block1(float[][] cb, float[] norms, float[] m, float xt, int dim, int c,
                                float[] laneDist, int[] laneCode, int lo, float[] scratch) {
-        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.broadcast(S, 0f);
         FloatVector a1 = a0, a2 = a0, a3 = a0;
         for (int d = 0; d < dim; d++) {
             float[] row = cb[d];
@@ -184,7 +184,7 @@ final class VectorVq {
     /** One frame x one vector of codes (the whole vectors after the last block). */
     private static void vector1(float[][] cb, float[] norms, float[] m, float xt, int dim, int c,
                                 float[] laneDist, int[] laneCode, int lo, float[] scratch) {
-        FloatVector a = FloatVector.zero(S);
+        FloatVector a = FloatVector.broadcast(S, 0f);
         for (int d = 0; d < dim; d++) {
             a = FloatVector.fromArray(S, cb[d], c).mul(FloatVector.broadcast(S, m[d])).add(a);
         }
