@@ -362,8 +362,8 @@ final class VectorConv {
      * One packed panel of a linear layer over rows {@code [t0, t1)}:
      * {@code y[t][o0 + o] = sum_i panel[i][o] * x[t][i]} for {@code o < width}, each output the fma
      * chain over {@code i} ascending from 0 (the contract of
-     * {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}). Four rows x four
-     * vectors of outputs accumulate in registers; the inputs go in passes of
+     * {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}). Six (then four, then
+     * one) rows x four vectors of outputs accumulate in registers; the inputs go in passes of
      * {@value #INPUTS_PER_PASS}, whose weight slice is reused from L1 by every row of the tile.
      */
     static void linearPanel(float[][] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
@@ -375,6 +375,9 @@ final class VectorConv {
                 int i1 = Math.min(in, i0 + INPUTS_PER_PASS);
                 boolean first = i0 == 0;
                 int t = 0;
+                for (; t + 6 <= rows; t += 6) {
+                    rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
+                }
                 for (; t + 4 <= rows; t += 4) {
                     rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
                             acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
@@ -397,6 +400,103 @@ final class VectorConv {
                 y[t][o0 + o] = a;
             }
         }
+    }
+
+    /** Six rows x four vectors of outputs: 24 accumulators, so each loaded weight vector serves six rows. */
+    private static void rows6(float[][] panel, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
+        float[] x0 = x[t], x1 = x[t + 1], x2 = x[t + 2], x3 = x[t + 3], x4 = x[t + 4], x5 = x[t + 5];
+        float[] y0 = acc[at], y1 = acc[at + 1], y2 = acc[at + 2], y3 = acc[at + 3], y4 = acc[at + 4], y5 = acc[at + 5];
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+        if (first) {
+            a00 = FloatVector.broadcast(S, 0f);
+            a01 = a00; a02 = a00; a03 = a00; a10 = a00; a11 = a00; a12 = a00; a13 = a00; a20 = a00; a21 = a00; a22 = a00; a23 = a00; a30 = a00; a31 = a00; a32 = a00; a33 = a00; a40 = a00; a41 = a00; a42 = a00; a43 = a00; a50 = a00; a51 = a00; a52 = a00; a53 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, y0, 0);
+            a01 = FloatVector.fromArray(S, y0, L);
+            a02 = FloatVector.fromArray(S, y0, 2 * L);
+            a03 = FloatVector.fromArray(S, y0, 3 * L);
+            a10 = FloatVector.fromArray(S, y1, 0);
+            a11 = FloatVector.fromArray(S, y1, L);
+            a12 = FloatVector.fromArray(S, y1, 2 * L);
+            a13 = FloatVector.fromArray(S, y1, 3 * L);
+            a20 = FloatVector.fromArray(S, y2, 0);
+            a21 = FloatVector.fromArray(S, y2, L);
+            a22 = FloatVector.fromArray(S, y2, 2 * L);
+            a23 = FloatVector.fromArray(S, y2, 3 * L);
+            a30 = FloatVector.fromArray(S, y3, 0);
+            a31 = FloatVector.fromArray(S, y3, L);
+            a32 = FloatVector.fromArray(S, y3, 2 * L);
+            a33 = FloatVector.fromArray(S, y3, 3 * L);
+            a40 = FloatVector.fromArray(S, y4, 0);
+            a41 = FloatVector.fromArray(S, y4, L);
+            a42 = FloatVector.fromArray(S, y4, 2 * L);
+            a43 = FloatVector.fromArray(S, y4, 3 * L);
+            a50 = FloatVector.fromArray(S, y5, 0);
+            a51 = FloatVector.fromArray(S, y5, L);
+            a52 = FloatVector.fromArray(S, y5, 2 * L);
+            a53 = FloatVector.fromArray(S, y5, 3 * L);
+        }
+        for (int i = i0; i < i1; i++) {
+            float[] wr = panel[i];
+            FloatVector w0 = FloatVector.fromArray(S, wr, c);
+            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
+            FloatVector w2 = FloatVector.fromArray(S, wr, c + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, wr, c + 3 * L);
+            FloatVector b0 = FloatVector.broadcast(S, x0[i]);
+            a00 = w0.fma(b0, a00);
+            a01 = w1.fma(b0, a01);
+            a02 = w2.fma(b0, a02);
+            a03 = w3.fma(b0, a03);
+            FloatVector b1 = FloatVector.broadcast(S, x1[i]);
+            a10 = w0.fma(b1, a10);
+            a11 = w1.fma(b1, a11);
+            a12 = w2.fma(b1, a12);
+            a13 = w3.fma(b1, a13);
+            FloatVector b2 = FloatVector.broadcast(S, x2[i]);
+            a20 = w0.fma(b2, a20);
+            a21 = w1.fma(b2, a21);
+            a22 = w2.fma(b2, a22);
+            a23 = w3.fma(b2, a23);
+            FloatVector b3 = FloatVector.broadcast(S, x3[i]);
+            a30 = w0.fma(b3, a30);
+            a31 = w1.fma(b3, a31);
+            a32 = w2.fma(b3, a32);
+            a33 = w3.fma(b3, a33);
+            FloatVector b4 = FloatVector.broadcast(S, x4[i]);
+            a40 = w0.fma(b4, a40);
+            a41 = w1.fma(b4, a41);
+            a42 = w2.fma(b4, a42);
+            a43 = w3.fma(b4, a43);
+            FloatVector b5 = FloatVector.broadcast(S, x5[i]);
+            a50 = w0.fma(b5, a50);
+            a51 = w1.fma(b5, a51);
+            a52 = w2.fma(b5, a52);
+            a53 = w3.fma(b5, a53);
+        }
+        a00.intoArray(y0, 0);
+        a01.intoArray(y0, L);
+        a02.intoArray(y0, 2 * L);
+        a03.intoArray(y0, 3 * L);
+        a10.intoArray(y1, 0);
+        a11.intoArray(y1, L);
+        a12.intoArray(y1, 2 * L);
+        a13.intoArray(y1, 3 * L);
+        a20.intoArray(y2, 0);
+        a21.intoArray(y2, L);
+        a22.intoArray(y2, 2 * L);
+        a23.intoArray(y2, 3 * L);
+        a30.intoArray(y3, 0);
+        a31.intoArray(y3, L);
+        a32.intoArray(y3, 2 * L);
+        a33.intoArray(y3, 3 * L);
+        a40.intoArray(y4, 0);
+        a41.intoArray(y4, L);
+        a42.intoArray(y4, 2 * L);
+        a43.intoArray(y4, 3 * L);
+        a50.intoArray(y5, 0);
+        a51.intoArray(y5, L);
+        a52.intoArray(y5, 2 * L);
+        a53.intoArray(y5, 3 * L);
     }
 
     private static void rows4(float[][] panel, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,

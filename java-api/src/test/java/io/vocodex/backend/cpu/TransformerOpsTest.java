@@ -66,10 +66,10 @@ class TransformerOpsTest {
     @Test
     void packedLinearRowsIsBitIdenticalToThePlainLoop() {
         // outputs across panels (one ragged), inputs not a multiple of the chunk, rows across tiles
-        // (the Vector API kernel: 4-row groups and leftover rows, 64-output blocks and leftover
-        // outputs, more than one 128-input pass)
+        // (the Vector API kernel: 6- and 4-row groups and leftover rows, 64-output blocks and
+        // leftover outputs, more than one 128-input pass)
         int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1},
-                {7, 200, 300}, {9, 640, 129}, {4, 64, 256}};
+                {7, 200, 300}, {9, 640, 129}, {4, 64, 256}, {10, 200, 130}, {15, 70, 33}};
         try (CpuContext three = new CpuContext(3)) {
             for (int[] sh : shapes) {
                 int rows = sh[0];
