@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  * i.e. every output element is exactly the contract's chain of fused multiply-adds over the terms in
  * ascending order. Lanes are output positions (a block is {@link #width()} = 4 vectors of them) and
- * four output channels share each loaded input vector, so 16 accumulators stay in registers while the
- * terms stream through; the terms are walked in slices of {@value #TERMS_PER_PASS} (whose input rows
+ * six output channels (then four, then one) share each loaded input vector, so 24 accumulators stay
+ * in registers while the terms stream through; the terms are walked in slices of {@value #TERMS_PER_PASS} (whose input rows
  * then stay in L1 for all output channels) and the accumulators are stored to and reloaded from a
  * scratch block between slices, which rounds nothing (a float store is exact). Hence the results are
  * bit-identical to the plain-Java loops, whatever the block, slice or thread.
@@ -64,6 +64,13 @@ final class VectorConv {
                     int c0, int c1, Sink sink) {
         int channels = c1 - c0;
         float[] acc = new float[channels * W];
+        // channels go six at a time, then four, then one; a remainder of 2 or 3 (32 = 5 x 6 + 2)
+        // takes one six back so that it goes as fours (32 = 4 x 6 + 2 x 4)
+        int sixes = channels / 6;
+        if (sixes > 0 && channels % 6 % 4 != 0 && (channels % 6 + 6) % 4 == 0) {
+            sixes--;
+        }
+        int sixesEnd = c0 + 6 * sixes;
         float[][] padded = null;
         int[] zeroOffs = null;
         for (int b0 = 0; b0 < n; b0 += W) {
@@ -97,6 +104,9 @@ final class VectorConv {
                 int j1 = Math.min(terms, j0 + TERMS_PER_PASS);
                 boolean first = j0 == 0;
                 int co = c0;
+                for (; co < sixesEnd; co += 6) {
+                    block6(src, so, bo, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                }
                 for (; co + 4 <= c1; co += 4) {
                     block4(src, so, bo, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
                 }
@@ -136,6 +146,103 @@ final class VectorConv {
             }
         }
         return true;
+    }
+
+    /** Six output channels x four vectors of positions (24 accumulators); weights of channel r at {@code wi + r*ws}. */
+    private static void block6(float[][] rows, int[] offs, int bo, float[] w, int wi, int ws, int j0, int j1,
+                               float[] acc, int ab, boolean first) {
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+        if (first) {
+            a00 = FloatVector.broadcast(S, 0f);
+            a01 = a00; a02 = a00; a03 = a00; a10 = a00; a11 = a00; a12 = a00; a13 = a00; a20 = a00; a21 = a00; a22 = a00; a23 = a00; a30 = a00; a31 = a00; a32 = a00; a33 = a00; a40 = a00; a41 = a00; a42 = a00; a43 = a00; a50 = a00; a51 = a00; a52 = a00; a53 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, acc, ab);
+            a01 = FloatVector.fromArray(S, acc, ab + L);
+            a02 = FloatVector.fromArray(S, acc, ab + 2 * L);
+            a03 = FloatVector.fromArray(S, acc, ab + 3 * L);
+            a10 = FloatVector.fromArray(S, acc, ab + W);
+            a11 = FloatVector.fromArray(S, acc, ab + W + L);
+            a12 = FloatVector.fromArray(S, acc, ab + W + 2 * L);
+            a13 = FloatVector.fromArray(S, acc, ab + W + 3 * L);
+            a20 = FloatVector.fromArray(S, acc, ab + 2 * W);
+            a21 = FloatVector.fromArray(S, acc, ab + 2 * W + L);
+            a22 = FloatVector.fromArray(S, acc, ab + 2 * W + 2 * L);
+            a23 = FloatVector.fromArray(S, acc, ab + 2 * W + 3 * L);
+            a30 = FloatVector.fromArray(S, acc, ab + 3 * W);
+            a31 = FloatVector.fromArray(S, acc, ab + 3 * W + L);
+            a32 = FloatVector.fromArray(S, acc, ab + 3 * W + 2 * L);
+            a33 = FloatVector.fromArray(S, acc, ab + 3 * W + 3 * L);
+            a40 = FloatVector.fromArray(S, acc, ab + 4 * W);
+            a41 = FloatVector.fromArray(S, acc, ab + 4 * W + L);
+            a42 = FloatVector.fromArray(S, acc, ab + 4 * W + 2 * L);
+            a43 = FloatVector.fromArray(S, acc, ab + 4 * W + 3 * L);
+            a50 = FloatVector.fromArray(S, acc, ab + 5 * W);
+            a51 = FloatVector.fromArray(S, acc, ab + 5 * W + L);
+            a52 = FloatVector.fromArray(S, acc, ab + 5 * W + 2 * L);
+            a53 = FloatVector.fromArray(S, acc, ab + 5 * W + 3 * L);
+        }
+        for (int j = j0; j < j1; j++, wi++) {
+            float[] row = rows[j];
+            int o = bo + offs[j];
+            FloatVector x0 = FloatVector.fromArray(S, row, o);
+            FloatVector x1 = FloatVector.fromArray(S, row, o + L);
+            FloatVector x2 = FloatVector.fromArray(S, row, o + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, row, o + 3 * L);
+            FloatVector w0 = FloatVector.broadcast(S, w[wi]);
+            a00 = x0.fma(w0, a00);
+            a01 = x1.fma(w0, a01);
+            a02 = x2.fma(w0, a02);
+            a03 = x3.fma(w0, a03);
+            FloatVector w1 = FloatVector.broadcast(S, w[wi + ws]);
+            a10 = x0.fma(w1, a10);
+            a11 = x1.fma(w1, a11);
+            a12 = x2.fma(w1, a12);
+            a13 = x3.fma(w1, a13);
+            FloatVector w2 = FloatVector.broadcast(S, w[wi + 2 * ws]);
+            a20 = x0.fma(w2, a20);
+            a21 = x1.fma(w2, a21);
+            a22 = x2.fma(w2, a22);
+            a23 = x3.fma(w2, a23);
+            FloatVector w3 = FloatVector.broadcast(S, w[wi + 3 * ws]);
+            a30 = x0.fma(w3, a30);
+            a31 = x1.fma(w3, a31);
+            a32 = x2.fma(w3, a32);
+            a33 = x3.fma(w3, a33);
+            FloatVector w4 = FloatVector.broadcast(S, w[wi + 4 * ws]);
+            a40 = x0.fma(w4, a40);
+            a41 = x1.fma(w4, a41);
+            a42 = x2.fma(w4, a42);
+            a43 = x3.fma(w4, a43);
+            FloatVector w5 = FloatVector.broadcast(S, w[wi + 5 * ws]);
+            a50 = x0.fma(w5, a50);
+            a51 = x1.fma(w5, a51);
+            a52 = x2.fma(w5, a52);
+            a53 = x3.fma(w5, a53);
+        }
+        a00.intoArray(acc, ab);
+        a01.intoArray(acc, ab + L);
+        a02.intoArray(acc, ab + 2 * L);
+        a03.intoArray(acc, ab + 3 * L);
+        a10.intoArray(acc, ab + W);
+        a11.intoArray(acc, ab + W + L);
+        a12.intoArray(acc, ab + W + 2 * L);
+        a13.intoArray(acc, ab + W + 3 * L);
+        a20.intoArray(acc, ab + 2 * W);
+        a21.intoArray(acc, ab + 2 * W + L);
+        a22.intoArray(acc, ab + 2 * W + 2 * L);
+        a23.intoArray(acc, ab + 2 * W + 3 * L);
+        a30.intoArray(acc, ab + 3 * W);
+        a31.intoArray(acc, ab + 3 * W + L);
+        a32.intoArray(acc, ab + 3 * W + 2 * L);
+        a33.intoArray(acc, ab + 3 * W + 3 * L);
+        a40.intoArray(acc, ab + 4 * W);
+        a41.intoArray(acc, ab + 4 * W + L);
+        a42.intoArray(acc, ab + 4 * W + 2 * L);
+        a43.intoArray(acc, ab + 4 * W + 3 * L);
+        a50.intoArray(acc, ab + 5 * W);
+        a51.intoArray(acc, ab + 5 * W + L);
+        a52.intoArray(acc, ab + 5 * W + 2 * L);
+        a53.intoArray(acc, ab + 5 * W + 3 * L);
     }
 
     /** Four output channels x four vectors of positions; weights of channel r at {@code wi + r*ws}. */

@@ -137,6 +137,24 @@ class OpParityTest {
     }
 
     @Test
+    void conv1dChannelBlockingsAreBitIdentical() {
+        // the Vector API kernel takes output channels six, four and one at a time (32 = 4 x 6 + 2 x 4):
+        // every split must give the naive loop's bits, on one thread and on three
+        Random rnd = new Random(5);
+        for (int cout : new int[] {1, 4, 5, 6, 8, 12, 14, 18, 32, 34, 64}) {
+            int cin = 3;
+            int kernel = 3;
+            int tin = 150;
+            float[][] x = gaussian(rnd, cin, tin, 1.0);
+            float[] w = gaussian(rnd, cout * cin * kernel, 0.3);
+            float[] b = gaussian(rnd, cout, 0.1);
+            float[][] naive = NaiveOps.conv1d(x, tin, w, b, cout, kernel, 1, 1, 1);
+            bitwise("cout " + cout, naive, CpuOps.conv1d(ONE, x, tin, w, b, cout, kernel, 1, 1, 1));
+            bitwise("cout " + cout + " (3 threads)", naive, CpuOps.conv1d(three, x, tin, w, b, cout, kernel, 1, 1, 1));
+        }
+    }
+
+    @Test
     void conv1dOverAPrefixOfALongerBuffer() {
         // streaming calls pass a longer buffer and the number of valid columns
         Random rnd = new Random(2);
