@@ -148,7 +148,12 @@ final class VectorConv {
         return true;
     }
 
-    /** Six output channels x four vectors of positions (24 accumulators); weights of channel r at {@code wi + r*ws}. */
+    /**
+     * Six output channels x four vectors of positions (24 accumulators); weights of channel r at
+     * {@code wi + r*ws}. {@link #block4} and {@link #block1} are the same loop written out for fewer
+     * channels (the remainders): Java cannot keep an array of vectors in registers, so each
+     * register-block width is its own unrolled method (and its own compilation root).
+     */
     private static void block6(float[][] rows, int[] offs, int bo, float[] w, int wi, int ws, int j0, int j1,
                                float[] acc, int ab, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
@@ -509,7 +514,10 @@ final class VectorConv {
         }
     }
 
-    /** Six rows x four vectors of outputs: 24 accumulators, so each loaded weight vector serves six rows. */
+    /**
+     * Six rows x four vectors of outputs: 24 accumulators, so each loaded weight vector serves six
+     * rows. {@link #rows4} and {@link #rows1} are the same loop written out for the remaining rows.
+     */
     private static void rows6(float[][] panel, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
         float[] x0 = x[t], x1 = x[t + 1], x2 = x[t + 2], x3 = x[t + 3], x4 = x[t + 4], x5 = x[t + 5];
         float[] y0 = acc[at], y1 = acc[at + 1], y2 = acc[at + 2], y3 = acc[at + 3], y4 = acc[at + 4], y5 = acc[at + 5];
