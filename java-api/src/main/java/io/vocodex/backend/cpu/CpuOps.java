@@ -650,11 +650,6 @@ public final class CpuOps {
     /** 1.5 * 2^23: {@code (y + ROUNDER) - ROUNDER} is {@code rint(y)} (ties to even) for {@code |y| <= 2^22}. */
     static final float ELU_ROUNDER = 12582912f;
     static final int ELU_ROUNDER_BITS = 0x4B400000;
-    private static final float LOG2E = ELU_LOG2E;
-    private static final float LN2_HI = ELU_LN2_HI;
-    private static final float LN2_LO = ELU_LN2_LO;
-    private static final float ROUNDER = ELU_ROUNDER;
-    private static final int ROUNDER_BITS = ELU_ROUNDER_BITS;
     static final int ELU_BLOCK = 256;
 
     /** Per-call block scratch of {@link #eluRow} (one per caller, never shared). */
@@ -736,17 +731,17 @@ public final class CpuOps {
     private static void eluReduce(float[] in, float[] big, float[] r, int m) {
         for (int j = 0; j < m; j++) {
             float t = Math.max(Math.min(in[j], 0f), -87f);
-            float b = t * LOG2E + ROUNDER;
-            float k = b - ROUNDER;
+            float b = t * ELU_LOG2E + ELU_ROUNDER;
+            float k = b - ELU_ROUNDER;
             big[j] = b;
-            r[j] = (t - k * LN2_HI) - k * LN2_LO;
+            r[j] = (t - k * ELU_LN2_HI) - k * ELU_LN2_LO;
         }
     }
 
     /** {@code 2^k} from the bits of {@code k + ROUNDER} (k in [-126, 0]). */
     private static void eluScale(float[] big, float[] scale, int m) {
         for (int j = 0; j < m; j++) {
-            scale[j] = Float.intBitsToFloat((Float.floatToRawIntBits(big[j]) - ROUNDER_BITS + 127) << 23);
+            scale[j] = Float.intBitsToFloat((Float.floatToRawIntBits(big[j]) - ELU_ROUNDER_BITS + 127) << 23);
         }
     }
 
@@ -784,8 +779,8 @@ public final class CpuOps {
 
     /** expm1 for {@code t in [-87, 0]}; see {@link #eluRow}. */
     static float expm1NonPositive(float t) {
-        float k = (float) Math.rint(t * LOG2E);
-        float r = (t - k * LN2_HI) - k * LN2_LO;
+        float k = (float) Math.rint(t * ELU_LOG2E);
+        float r = (t - k * ELU_LN2_HI) - k * ELU_LN2_LO;
         float p = 1f / 40320f;
         p = p * r + 1f / 5040f;
         p = p * r + 1f / 720f;
