@@ -123,22 +123,20 @@ public final class CpuOps {
 
     /**
      * {@link #conv1d} (groups = 1) on the {@link VectorConv} kernel: term {@code j = ci*K + k} reads
-     * row {@code x[ci]} at {@code t*stride + k*dilation}, through the polyphase rows when strided, so
-     * that every term is a contiguous run over output positions. Units are (tile of output time,
-     * part of the output channels).
+     * row {@code x[ci]} at {@code t*stride + k*dilation}; the kernel gathers each block's windows
+     * (strided ones too) into a contiguous panel, so no de-interleaved copy of the input is made.
+     * Units are (tile of output time, part of the output channels).
      */
     private static float[][] conv1dSimd(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
                                         int cout, int kernel, int stride, int dilation, int tout) {
         int cin = x.length;
         int terms = cin * kernel;
-        float[][][] phases = stride == 1 ? null : polyphase(ctx, x, tin, stride);
         float[][] rows = new float[terms][];
         int[] offs = new int[terms];
         for (int j = 0; j < terms; j++) {
             int ci = j / kernel;
-            int off = (j - ci * kernel) * dilation;
-            rows[j] = phases == null ? x[ci] : phases[ci][off % stride];
-            offs[j] = phases == null ? off : off / stride;
+            rows[j] = x[ci];
+            offs[j] = (j - ci * kernel) * dilation;
         }
         float[][] out = new float[cout][tout];
         int tile = 8 * VectorConv.width();
@@ -156,7 +154,7 @@ public final class CpuOps {
             }
             int t0 = ti * tile;
             int n = Math.min(tile, tout - t0);
-            VectorConv.run(rows, offs, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
+            VectorConv.run(rows, offs, stride, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
                     VectorConv.storeWithBias(acc, accOff, out[co], t0 + from, cnt, bias != null, bias == null ? 0f : bias[co]));
         });
         return out;

@@ -62,6 +62,17 @@ final class VectorConv {
      */
     static void run(float[][] rows, int[] offs, int terms, int base, int n, float[] w, int wStride,
                     int c0, int c1, Sink sink) {
+        run(rows, offs, 1, terms, base, n, w, wStride, c0, c1, sink);
+    }
+
+    /**
+     * {@link #run} over a strided input: position {@code l} of term {@code j} reads
+     * {@code rows[j][(base + l) * stride + offs[j]]}. Strided blocks (and blocks at the edge of a
+     * row) are gathered slice by slice into a contiguous panel that the kernels read instead, so a
+     * strided convolution needs no de-interleaved copy of its whole input.
+     */
+    static void run(float[][] rows, int[] offs, int stride, int terms, int base, int n, float[] w, int wStride,
+                    int c0, int c1, Sink sink) {
         int channels = c1 - c0;
         float[] acc = new float[channels * W];
         // channels go six at a time, then four, then one; a remainder of 2 or 3 (32 = 5 x 6 + 2)
@@ -71,47 +82,41 @@ final class VectorConv {
             sixes--;
         }
         int sixesEnd = c0 + 6 * sixes;
-        float[][] padded = null;
-        int[] zeroOffs = null;
+        float[] panel = null;
+        float[][] panelRows = null;
+        int[] panelOffs = null;
         for (int b0 = 0; b0 < n; b0 += W) {
             int nb = Math.min(W, n - b0);
-            float[][] src = rows;
-            int[] so = offs;
             int bo = base + b0;
-            if (!inBounds(rows, offs, terms, bo)) {
-                // a block at the edge of a row: copy its windows into zero-padded rows (lanes are
-                // independent, so the padding only feeds lanes that are discarded)
-                if (padded == null) {
-                    padded = new float[terms][W];
-                    zeroOffs = new int[terms];
-                }
+            boolean gather = stride != 1 || !inBounds(rows, offs, terms, bo);
+            if (gather && panel == null) {
+                // the kernels read term j of a slice at panel[(j % TERMS_PER_PASS) * W ..]
+                panel = new float[TERMS_PER_PASS * W];
+                panelRows = new float[terms][];
+                panelOffs = new int[terms];
                 for (int j = 0; j < terms; j++) {
-                    float[] r = rows[j];
-                    float[] p = padded[j];
-                    java.util.Arrays.fill(p, 0f);
-                    int s = bo + offs[j];
-                    int from = Math.max(0, -s);
-                    int to = Math.min(W, r.length - s);
-                    if (to > from) {
-                        System.arraycopy(r, s + from, p, from, to - from);
-                    }
+                    panelRows[j] = panel;
+                    panelOffs[j] = (j % TERMS_PER_PASS) * W;
                 }
-                src = padded;
-                so = zeroOffs;
-                bo = 0;
             }
+            float[][] src = gather ? panelRows : rows;
+            int[] so = gather ? panelOffs : offs;
+            int sb = gather ? 0 : bo;
             for (int j0 = 0; j0 < terms; j0 += TERMS_PER_PASS) {
                 int j1 = Math.min(terms, j0 + TERMS_PER_PASS);
+                if (gather) {
+                    pack(rows, offs, stride, j0, j1, bo, panel);
+                }
                 boolean first = j0 == 0;
                 int co = c0;
                 for (; co < sixesEnd; co += 6) {
-                    block6(src, so, bo, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    block6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
                 }
                 for (; co + 4 <= c1; co += 4) {
-                    block4(src, so, bo, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    block4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
                 }
                 for (; co < c1; co++) {
-                    block1(src, so, bo, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                    block1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
                 }
             }
             for (int co = c0; co < c1; co++) {
@@ -146,6 +151,41 @@ final class VectorConv {
             }
         }
         return true;
+    }
+
+    /**
+     * Copies the window of each term {@code j0 <= j < j1} ({@code rows[j][(bo + l) * stride + offs[j]]},
+     * {@code l < W}) to {@code panel[(j - j0) * W + l]}, zero where the window runs past either end of
+     * its row (lanes are independent, so the zeros only feed positions that are discarded). A strided
+     * term whose window is the previous tap's shifted by one position (the same row, {@code offs}
+     * larger by {@code stride}, as taps {@code k} and {@code k + stride} of one channel are) copies
+     * that window and gathers only its last element.
+     */
+    private static void pack(float[][] rows, int[] offs, int stride, int j0, int j1, int bo, float[] panel) {
+        for (int j = j0; j < j1; j++) {
+            float[] r = rows[j];
+            int s = bo * stride + offs[j];
+            int p = (j - j0) * W;
+            int last = s + (W - 1) * stride;
+            if (stride == 1 && s >= 0 && last < r.length) {
+                System.arraycopy(r, s, panel, p, W);
+            } else if (s >= 0 && last < r.length) {
+                int prev = j - stride;
+                int l = 0;
+                if (prev >= j0 && rows[prev] == r && offs[prev] + stride == offs[j]) {
+                    System.arraycopy(panel, (prev - j0) * W + 1, panel, p, W - 1);
+                    l = W - 1;
+                }
+                for (; l < W; l++) {
+                    panel[p + l] = r[s + l * stride];
+                }
+            } else {
+                for (int l = 0; l < W; l++) {
+                    int i = s + l * stride;
+                    panel[p + l] = i >= 0 && i < r.length ? r[i] : 0f;
+                }
+            }
+        }
     }
 
     /**

@@ -82,6 +82,7 @@ class OpParityTest {
         cases.add(new ConvCase(64, 128, 8, 4, 1, 1, 480, true));
         cases.add(new ConvCase(24, 40, 10, 5, 1, 1, 333, true));
         cases.add(new ConvCase(16, 32, 16, 8, 1, 1, 415, true));
+        cases.add(new ConvCase(12, 20, 5, 2, 3, 1, 400, true));  // strided and dilated: gathered windows, none shared
         cases.add(new ConvCase(128, 32, 7, 1, 1, 1, 75, true));
         cases.add(new ConvCase(32, 1, 7, 1, 1, 1, 500, true));
         cases.add(new ConvCase(3, 512, 3, 1, 1, 1, 500, true));   // several time tiles
