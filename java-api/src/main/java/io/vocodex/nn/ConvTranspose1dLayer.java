@@ -24,6 +24,9 @@ public final class ConvTranspose1dLayer implements StreamingModule {
     private final double trimRightRatio;
     private final float[] weight; // (Cin, Cout/groups, K), weight-norm folded
     private final float[] bias;
+    /** The weights' phase rows for batch forwards, made on the first one (null until then, or when unused). */
+    private volatile float[][] phaseRows;
+    private volatile boolean phaseRowsMade;
 
     public ConvTranspose1dLayer(int inChannels, int outChannels, int kernel, int stride, int groups,
                                 boolean causal, double trimRightRatio, float[] weight, float[] bias) {
@@ -64,10 +67,22 @@ public final class ConvTranspose1dLayer implements StreamingModule {
         if (t == 0) {
             return Frames.empty(outChannels);
         }
-        float[][] full = CpuOps.convTranspose1dFrames(ctx, x, weight, bias, outChannels, kernel, stride, groups,
-                0, t + taps() - 1);
+        float[][] full = CpuOps.convTranspose1dFrames(ctx, x, weight, phaseRows(), bias, outChannels, kernel, stride,
+                groups, 0, t + taps() - 1);
         int fullLen = (t - 1) * stride + kernel;
         return Frames.slice(full, trimLeft(), fullLen - trimRight());
+    }
+
+    /**
+     * The phase rows the batch kernel reads, made once (a race makes them twice, equal): re-making
+     * them per call cost ~80 ms of a 10 s Mimi decode. Streaming steps pass null (they run few frames).
+     */
+    private float[][] phaseRows() {
+        if (!phaseRowsMade) {
+            phaseRows = CpuOps.transposedPhaseWeightsIfUsed(weight, inChannels, outChannels, kernel, stride, groups);
+            phaseRowsMade = true;
+        }
+        return phaseRows;
     }
 
     static final class State implements ModuleState {

@@ -312,6 +312,17 @@ public final class CpuOps {
      */
     public static float[][] convTranspose1dFrames(CpuContext ctx, float[][] x, float[] w, float[] bias,
                                                   int cout, int kernel, int stride, int groups, int qFrom, int qTo) {
+        return convTranspose1dFrames(ctx, x, w, null, bias, cout, kernel, stride, groups, qFrom, qTo);
+    }
+
+    /**
+     * {@link #convTranspose1dFrames(CpuContext, float[][], float[], float[], int, int, int, int, int, int)}
+     * with the weights' phase rows made once by the caller ({@link #transposedPhaseWeightsIfUsed}, or
+     * null to make them per call when needed): a layer that runs many batches keeps them.
+     */
+    public static float[][] convTranspose1dFrames(CpuContext ctx, float[][] x, float[] w, float[][] phaseWeightRows,
+                                                  float[] bias, int cout, int kernel, int stride, int groups,
+                                                  int qFrom, int qTo) {
         int cin = x.length;
         final int tx = cin == 0 ? 0 : x[0].length;
         final int nq = Math.max(0, qTo - qFrom);
@@ -324,7 +335,7 @@ public final class CpuOps {
         final int taps = (kernel + stride - 1) / stride;
         // the Vector API kernel reads the weights of a phase as rows (co, ci*tapsP + m): repack per call
         final float[][] phaseWeights = groups == 1 && Simd.enabled() && nq >= SIMD_MIN_COLUMNS
-                ? transposedPhaseWeights(w, cin, cout, kernel, stride) : null;
+                ? (phaseWeightRows != null ? phaseWeightRows : transposedPhaseWeights(w, cin, cout, kernel, stride)) : null;
         // and its terms ci*tapsP + m read row x[ci] at offset -m (the same for every unit)
         final float[][][] phaseRows = phaseWeights == null ? null : new float[stride][][];
         final int[][] phaseOffsets = phaseWeights == null ? null : new int[stride][];
@@ -404,10 +415,31 @@ public final class CpuOps {
                         }
                     }
                     int q = q0 + j;
+                    // weight of (ci, co, tap m) at wArr[base + ci*sCi + co*sCo + m*sM]: the phase rows
+                    // when made (groups == 1; contiguous over ci*tapsP + m, the contract's order), else
+                    // PyTorch's (Cin, Cout/groups, K) layout
+                    float[] wArr;
+                    int base;
+                    int sCi;
+                    int sCo;
+                    int sM;
+                    if (phaseWeights != null) {
+                        wArr = phaseWeights[p];
+                        base = 0;
+                        sCi = tapsP;
+                        sCo = cinPerGroup * tapsP;
+                        sM = 1;
+                    } else {
+                        wArr = w;
+                        base = p - g * coutPerGroup * kernel;
+                        sCi = coutPerGroup * kernel;
+                        sCo = kernel;
+                        sM = stride;
+                    }
+                    int o = (i0 + j) * stride + p;
                     int co = c0;
                     // four output channels side by side: independent chains, each in contract order
                     for (; co + 4 <= c1; co += 4) {
-                        int col = co - g * coutPerGroup;
                         float a0 = 0f;
                         float a1 = 0f;
                         float a2 = 0f;
@@ -415,40 +447,38 @@ public final class CpuOps {
                         for (int cl = 0; cl < cinPerGroup; cl++) {
                             int ci = g * cinPerGroup + cl;
                             float[] xr = x[ci];
-                            int wBase = (ci * coutPerGroup + col) * kernel + p;
+                            int wBase = base + ci * sCi + co * sCo;
                             for (int m = 0; m < tapsP; m++) {
                                 int f = q - m;
                                 if (f >= 0 && f < tx) {
                                     float xv = xr[f];
-                                    int wi = wBase + m * stride;
-                                    a0 = Math.fma(w[wi], xv, a0);
-                                    a1 = Math.fma(w[wi + kernel], xv, a1);
-                                    a2 = Math.fma(w[wi + 2 * kernel], xv, a2);
-                                    a3 = Math.fma(w[wi + 3 * kernel], xv, a3);
+                                    int wi = wBase + m * sM;
+                                    a0 = Math.fma(wArr[wi], xv, a0);
+                                    a1 = Math.fma(wArr[wi + sCo], xv, a1);
+                                    a2 = Math.fma(wArr[wi + 2 * sCo], xv, a2);
+                                    a3 = Math.fma(wArr[wi + 3 * sCo], xv, a3);
                                 }
                             }
                         }
-                        int o = (i0 + j) * stride + p;
                         out[co][o] = bias == null ? a0 : a0 + bias[co];
                         out[co + 1][o] = bias == null ? a1 : a1 + bias[co + 1];
                         out[co + 2][o] = bias == null ? a2 : a2 + bias[co + 2];
                         out[co + 3][o] = bias == null ? a3 : a3 + bias[co + 3];
                     }
                     for (; co < c1; co++) {
-                        int col = co - g * coutPerGroup;
                         float a = 0f;
                         for (int cl = 0; cl < cinPerGroup; cl++) {
                             int ci = g * cinPerGroup + cl;
                             float[] xr = x[ci];
-                            int wBase = (ci * coutPerGroup + col) * kernel + p;
+                            int wBase = base + ci * sCi + co * sCo;
                             for (int m = 0; m < tapsP; m++) {
                                 int f = q - m;
                                 if (f >= 0 && f < tx) {
-                                    a = Math.fma(w[wBase + m * stride], xr[f], a);
+                                    a = Math.fma(wArr[wBase + m * sM], xr[f], a);
                                 }
                             }
                         }
-                        out[co][(i0 + j) * stride + p] = bias == null ? a : a + bias[co];
+                        out[co][o] = bias == null ? a : a + bias[co];
                     }
                 }
             }
@@ -468,6 +498,16 @@ public final class CpuOps {
                 row[o + j * stride] = a[aOff + j] + b;
             }
         }
+    }
+
+    /**
+     * The phase rows ({@link #transposedPhaseWeights}) that {@link #convTranspose1dFrames} reads on
+     * the Vector API path, or null where it would not read them (groups != 1, or the Vector API off);
+     * as many floats as the weights. Example, once per layer:
+     * {@code float[][] rows = CpuOps.transposedPhaseWeightsIfUsed(w, 512, 256, 16, 8, 1);}
+     */
+    public static float[][] transposedPhaseWeightsIfUsed(float[] w, int cin, int cout, int kernel, int stride, int groups) {
+        return groups == 1 && Simd.enabled() ? transposedPhaseWeights(w, cin, cout, kernel, stride) : null;
     }
 
     /**

@@ -82,13 +82,21 @@ final class VectorConv {
             sixes--;
         }
         int sixesEnd = c0 + 6 * sixes;
+        // a stride-1 block reads its windows in place when all of them lie inside their rows:
+        // offs[j] + bo >= 0 and offs[j] + bo + W <= rows[j].length for every term j
+        int minOff = Integer.MAX_VALUE;
+        int minRoom = Integer.MAX_VALUE;
+        for (int j = 0; j < terms; j++) {
+            minOff = Math.min(minOff, offs[j]);
+            minRoom = Math.min(minRoom, rows[j].length - offs[j]);
+        }
         float[] panel = null;
         float[][] panelRows = null;
         int[] panelOffs = null;
         for (int b0 = 0; b0 < n; b0 += W) {
             int nb = Math.min(W, n - b0);
             int bo = base + b0;
-            boolean gather = stride != 1 || !inBounds(rows, offs, terms, bo);
+            boolean gather = stride != 1 || bo + minOff < 0 || bo + W > minRoom;
             if (gather && panel == null) {
                 // the kernels read term j of a slice at panel[(j % TERMS_PER_PASS) * W ..]
                 panel = new float[TERMS_PER_PASS * W];
@@ -141,16 +149,6 @@ final class VectorConv {
         for (; l < n; l++) {
             dst[dstOff + l] = acc[accOff + l] + bias;
         }
-    }
-
-    private static boolean inBounds(float[][] rows, int[] offs, int terms, int bo) {
-        for (int j = 0; j < terms; j++) {
-            int s = bo + offs[j];
-            if (s < 0 || s + W > rows[j].length) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**

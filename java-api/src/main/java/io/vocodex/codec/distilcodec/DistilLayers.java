@@ -55,6 +55,8 @@ final class DistilLayers {
         final int padding;
         final float[] weight; // (in, out, K)
         final float[] bias;
+        private volatile float[][] phaseRows;
+        private volatile boolean phaseRowsMade;
 
         ConvT(Weights w, int in, int out, int kernel, int stride, int padding, boolean weightNorm) {
             this.in = in;
@@ -73,7 +75,12 @@ final class DistilLayers {
                 return Frames.empty(out);
             }
             int taps = (kernel + stride - 1) / stride;
-            float[][] full = CpuOps.convTranspose1dFrames(ctx, x, weight, bias, out, kernel, stride, 1, 0, t + taps - 1);
+            if (!phaseRowsMade) {
+                // made once (a race makes them twice, equal), not per call
+                phaseRows = CpuOps.transposedPhaseWeightsIfUsed(weight, in, out, kernel, stride, 1);
+                phaseRowsMade = true;
+            }
+            float[][] full = CpuOps.convTranspose1dFrames(ctx, x, weight, phaseRows, bias, out, kernel, stride, 1, 0, t + taps - 1);
             int fullLen = (t - 1) * stride + kernel;
             return Frames.slice(full, padding, fullLen - padding);
         }

@@ -222,6 +222,9 @@ class OpParityTest {
                         CpuOps.convTranspose1dFrames(ONE, x, w, b, cout, kernel, stride, groups, r[0], r[1]));
                 bitwise(what + " q[" + r[0] + "," + r[1] + ") (3 threads)", naive,
                         CpuOps.convTranspose1dFrames(three, x, w, b, cout, kernel, stride, groups, r[0], r[1]));
+                float[][] phaseRows = CpuOps.transposedPhaseWeightsIfUsed(w, cin, cout, kernel, stride, groups);
+                bitwise(what + " q[" + r[0] + "," + r[1] + ") (phase rows made once)", naive,
+                        CpuOps.convTranspose1dFrames(ONE, x, w, phaseRows, b, cout, kernel, stride, groups, r[0], r[1]));
             }
             float[][] full = CpuOps.convTranspose1dFrames(ONE, x, w, b, cout, kernel, stride, groups, 0, t + m);
             double[][] ref = ReferenceOps.convTranspose1d(x, w, b, cout, kernel, stride, groups);
