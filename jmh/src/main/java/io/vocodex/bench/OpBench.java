@@ -2,6 +2,7 @@ package io.vocodex.bench;
 
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.NnOps;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -147,6 +148,15 @@ public class OpBench {
     @TearDown(Level.Trial)
     public void tearDown() {
         ctx.close();
+    }
+
+    /**
+     * SiLU over 32 channels x 24000 samples (768k values; a new tensor), DistilCodec's activation:
+     * with {@code -jvmArgsAppend -Dvocodex.simd=false} the same op on the plain block loops.
+     */
+    @Benchmark
+    public float[][] cpu_silu_f32_c32_t24000() {
+        return NnOps.silu(ctx, x32x24002);
     }
 
     /** Encoder input conv. 10.75 MFLOP. */
