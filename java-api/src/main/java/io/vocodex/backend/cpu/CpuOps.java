@@ -53,7 +53,7 @@ public final class CpuOps {
         int span = (kernel - 1) * dilation + 1;
         int tout = tin < span ? 0 : (tin - span) / stride + 1;
         if (groups == 1 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
-            return conv1dSimd(ctx, x, tin, w, bias, cout, kernel, stride, dilation, tout);
+            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, tout);
         }
         float[][] out = new float[cout][tout];
         if (tout == 0) {
@@ -125,9 +125,11 @@ public final class CpuOps {
      * {@link #conv1d} (groups = 1) on the {@link VectorConv} kernel: term {@code j = ci*K + k} reads
      * row {@code x[ci]} at {@code t*stride + k*dilation}; the kernel gathers each block's windows
      * (strided ones too) into a contiguous panel, so no de-interleaved copy of the input is made.
-     * Units are (tile of output time, part of the output channels).
+     * Columns at or past {@code tin} (a streaming buffer's unused tail) feed only positions at or
+     * past {@code tout}, whose lanes are discarded. Units are (tile of output time, part of the
+     * output channels).
      */
-    private static float[][] conv1dSimd(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
+    private static float[][] conv1dSimd(CpuContext ctx, float[][] x, float[] w, float[] bias,
                                         int cout, int kernel, int stride, int dilation, int tout) {
         int cin = x.length;
         int terms = cin * kernel;
