@@ -94,8 +94,14 @@ public final class NnOps {
      * {@link #erf}'s arithmetic gives too and is kept. The rest (a result near a rounding midpoint,
      * a large negative {@code x} where {@code 1 + erf} cancels, {@code |z| >= 6}, NaN, zero) is
      * recomputed by {@link #gelu(float)}.
+     * With the Vector API ({@link Simd#enabled()}) {@link VectorGelu} does the same with a
+     * polynomial erf in vector lanes, equally bit for bit.
      */
     static void geluSpan(float[] row, int from, int to) {
+        if (Simd.enabled()) {
+            VectorGelu.geluRange(row, from, to, false);
+            return;
+        }
         for (int j = from; j < to; j++) {
             float v = row[j];
             float out = geluShortcut(v);

@@ -192,8 +192,14 @@ public final class TransformerOps {
      * {@link #erf}'s arithmetic gives too and is kept. The rest (a result near a rounding midpoint,
      * or a large negative {@code x} where {@code 1 + erf} cancels, or {@code |z| >= 6}, NaN, zero)
      * is recomputed by {@link #gelu(float)}.
+     * With the Vector API ({@link Simd#enabled()}) {@link VectorGelu} does the same with a
+     * polynomial erf in vector lanes, equally bit for bit.
      */
     static void geluRange(float[] r, int from, int to) {
+        if (Simd.enabled()) {
+            VectorGelu.geluRange(r, from, to, true);
+            return;
+        }
         for (int j = from; j < to; j++) {
             float x = r[j];
             float out = geluShortcut(x);

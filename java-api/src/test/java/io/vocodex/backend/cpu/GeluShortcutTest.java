@@ -106,7 +106,7 @@ class GeluShortcutTest {
         List<Float> v = new ArrayList<>();
         float six = 6 * SQRT2;
         float three = 3 * SQRT2;
-        for (float b : new float[] {six, three, 1f, 2f, 4f, 8f, 0.5f}) {
+        for (float b : new float[] {six, three, 1f, 2f, 4f, 8f, 0.5f, VectorGelu.X_LIMIT}) {
             float f = b;
             for (int k = 0; k < 40; k++) { // the branch points' neighbourhoods, and ulp-changing powers of two
                 v.add(f);
@@ -236,5 +236,55 @@ class GeluShortcutTest {
         }
         assertEquals(0.0, ErfTable.erf(0.0));
         assertEquals(TransformerOps.erf(1.0), ErfTable.erf(1.0)); // a grid point: the constant term itself
+    }
+    /**
+     * VectorGelu's polynomial erf stays within half its stated bounds of both exact erfs, at the
+     * {@code z} each GELU computes ({@code x / sqrt 2} or {@code x * (1/sqrt 2)}), over random floats
+     * {@code |x| < X_LIMIT} and a dense band near the limit; and the vector path itself is bit-identical
+     * when enabled (the sweeps above run it; this states which path ran).
+     */
+    @Test
+    void polynomialErfBoundsHoldWithMargin() {
+        SplittableRandom r = new SplittableRandom(77);
+        double maxT = 0;
+        double maxN = 0;
+        float limit = VectorGelu.X_LIMIT;
+        for (int k = 0; k < 3_000_000; k++) {
+            float x = k < 200_000 ? Math.nextDown(limit) - k * Math.ulp(limit) : (float) ((r.nextDouble() * 2 - 1) * limit);
+            x = k % 2 == 0 ? x : -x;
+            double poly = VectorGelu.polynomialErf(x);
+            maxT = Math.max(maxT, Math.abs(poly - TransformerOps.erf((double) x / Math.sqrt(2.0))));
+            maxN = Math.max(maxN, Math.abs(poly - NnOps.erf(x * VectorGelu.INV_SQRT2)));
+        }
+        System.out.printf("VectorGelu polynomial erf: max distance %.3g to TransformerOps.erf, %.3g to NnOps.erf%n", maxT, maxN);
+        assertTrue(maxT <= VectorGelu.BOUND_VS_TRANSFORMER_ERF / 2, "TransformerOps.erf: " + maxT);
+        assertTrue(maxN <= VectorGelu.BOUND_VS_NN_ERF / 2, "NnOps.erf: " + maxN);
+        assertTrue(maxT > 0 && maxT < 6e-15, "a real distance, a few ulps: " + maxT);
+        assertTrue(Math.pow(VectorGelu.X_LIMIT * VectorGelu.INV_SQRT2, 2) < 9 && Math.pow(VectorGelu.X_LIMIT / Math.sqrt(2.0), 2) < 9,
+                "the limit keeps z^2 inside the fitted range");
+    }
+    /** Ranges at any offset and length (the vector path's remainders and partial blocks), model-like values. */
+    @Test
+    void unalignedRangesMatchTheScalarGelu() {
+        SplittableRandom r = new SplittableRandom(5);
+        for (int trial = 0; trial < 300; trial++) {
+            float[] x = new float[1 + r.nextInt(700)];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * (trial % 3 == 0 ? 4 : 0.8));
+            }
+            int from = r.nextInt(x.length);
+            int to = from + r.nextInt(x.length - from + 1);
+            float[] gotT = x.clone();
+            float[] gotN = x.clone();
+            TransformerOps.geluRange(gotT, from, to);
+            NnOps.geluSpan(gotN, from, to);
+            for (int i = 0; i < x.length; i++) {
+                boolean inside = i >= from && i < to;
+                float wantT = inside ? TransformerOps.gelu(x[i]) : x[i];
+                float wantN = inside ? NnOps.gelu(x[i]) : x[i];
+                assertEquals(Float.floatToRawIntBits(wantT), Float.floatToRawIntBits(gotT[i]), "TransformerOps at " + i + " of [" + from + ", " + to + ")");
+                assertEquals(Float.floatToRawIntBits(wantN), Float.floatToRawIntBits(gotN[i]), "NnOps at " + i + " of [" + from + ", " + to + ")");
+            }
+        }
     }
 }
