@@ -22,7 +22,8 @@ import java.util.function.Supplier;
 /**
  * Where the time goes in Mimi: the published architecture ({@link MimiConfig#mimi()}, random
  * weights) on 10 s of noise, printing milliseconds (best of 3, after one untimed encode + decode) per SEANet layer, for the encoder
- * transformer, the downsampling conv and the quantizer in batch mode; then the transformer's ops
+ * transformer, the downsampling conv and the quantizer in batch mode, and the same for the decoder
+ * (quantizer lookup, upsampling conv, decoder transformer, SEANet decoder layer by layer); then the transformer's ops
  * alone at the batch shape (250 rows) and the streaming shape (2 rows, 250 cached keys), scaled to
  * one transformer pass; then one streaming encoder step split into its stages (mean over 20
  * frames after 130 frames of warm-up, so the KV caches are full).
@@ -54,7 +55,13 @@ public final class ProfileMimi {
             float[][] seanet = h;
             float[][] tr = time("encoder transformer (8 layers, 250 rows)", () -> m.encoderTransformer(ctx, seanet));
             float[][] latent = time("downsample conv", () -> m.downsampleLayer().forward(ctx, tr));
-            time("quantizer encode (8 codebooks)", () -> m.quantizer().encode(ctx, latent, 8));
+            int[][] codes = time("quantizer encode (8 codebooks)", () -> m.quantizer().encode(ctx, latent, 8));
+
+            System.out.println("batch decode (10 s, " + threads + " thread(s))");
+            float[][] quantized = time("quantizer decode (8 codebooks)", () -> m.decodeLatent(ctx, codes));
+            float[][] up = time("upsample conv (transposed)", () -> m.upsample(ctx, quantized));
+            float[][] dtr = time("decoder transformer (8 layers, 250 rows)", () -> m.decoderTransformer(ctx, up));
+            ProfileEncodec.run(ctx, m.decoderModules(), dtr);
 
             MimiConfig.Transformer t = config.transformer();
             transformerOps(ctx, t, 250, "batch");
