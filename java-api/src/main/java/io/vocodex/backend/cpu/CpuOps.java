@@ -372,10 +372,12 @@ public final class CpuOps {
             int jLo = Math.min(n, Math.max(0, taps - 1 - q0));
             int jHi = Math.max(jLo, Math.min(n, tx - q0));
             int ni = jHi - jLo;
-            float[][] acc = new float[c1 - c0][ni];
-            float[][] rows = new float[CHUNK][ni];
-            float[] wt = new float[CHUNK];
-            int[] wIdx = new int[CHUNK];
+            // scratch of the plain path only (the Vector API kernel keeps its own per block)
+            boolean plain = phaseWeights == null;
+            float[][] acc = plain ? new float[c1 - c0][ni] : null;
+            float[][] rows = plain ? new float[CHUNK][ni] : null;
+            float[] wt = plain ? new float[CHUNK] : null;
+            int[] wIdx = plain ? new int[CHUNK] : null;
             for (int p = 0; p < stride; p++) {
                 int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
                 int terms = cinPerGroup * tapsP;
