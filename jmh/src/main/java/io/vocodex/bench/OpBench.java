@@ -46,6 +46,10 @@ public class OpBench {
     private float[][] x1x24006;
     private float[][] x32x24002;
     private float[][] x16x24000;
+    private float[][] x64x240002;
+    private float[][] x32x240000;
+    private float[] w32x64x3;
+    private float[] w64x32x1;
     private float[][] x32x24006;
     private float[][] x32x24002s2;
     private float[][] x64x12004;
@@ -109,6 +113,10 @@ public class OpBench {
         x1x24006 = x(1, 24006);
         x32x24002 = x(32, 24002);
         x16x24000 = x(16, 24000);
+        x64x240002 = x(64, 240002);
+        x32x240000 = x(32, 240000);
+        w32x64x3 = w(32 * 64 * 3, 192);
+        w64x32x1 = w(64 * 32, 32);
         x32x24006 = x(32, 24006);
         x32x24002s2 = x(32, 24002);
         x64x12004 = x(64, 12004);
@@ -181,6 +189,22 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_conv1d_f32_c16to32_k1_t24000() {
         return CpuOps.conv1d(ctx, x16x24000, w32x16x1, bias512, 32, 1, 1, 1, 1);
+    }
+
+    /**
+     * Mimi's first residual block at 24 kHz, 10 s: the k3 conv 64 -> 32 over 240000 samples (2.95
+     * GFLOP); 61 MB of input, far beyond L2, read through the prefetch pass of
+     * {@code CpuOps.prefetchRows} ({@code -jvmArgsAppend -Dvocodex.prefetch=false} leaves it out).
+     */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c64to32_k3_t240000() {
+        return CpuOps.conv1d(ctx, x64x240002, w32x64x3, bias512, 32, 3, 1, 1, 1);
+    }
+
+    /** The same block's 1x1 conv 32 -> 64 over 240000 samples (0.98 GFLOP, 92 MB in and out). */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c32to64_k1_t240000() {
+        return CpuOps.conv1d(ctx, x32x240000, w64x32x1, bias512, 64, 1, 1, 1, 1);
     }
 
     /** First downsampling conv. 196.6 MFLOP. */

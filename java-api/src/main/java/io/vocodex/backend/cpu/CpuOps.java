@@ -156,10 +156,38 @@ public final class CpuOps {
             }
             int t0 = ti * tile;
             int n = Math.min(tile, tout - t0);
+            prefetchRows(x, t0 * stride, (t0 + n - 1) * stride + (kernel - 1) * dilation + 1);
             VectorConv.run(rows, offs, stride, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
                     VectorConv.storeWithBias(acc, accOff, out[co], t0 + from, cnt, bias != null, bias == null ? 0f : bias[co]));
         });
         return out;
+    }
+
+    /** {@link #prefetchRows} runs unless {@code -Dvocodex.prefetch=false} (a switch for measuring it; results are identical). */
+    static final boolean PREFETCH = !"false".equals(System.getProperty("vocodex.prefetch"));
+
+    /** Where {@link #prefetchRows} leaves its sum, so that C2 keeps the loads (racy writes of a float: harmless). */
+    static float prefetched;
+
+    /**
+     * Reads one float per cache line of {@code x[c][from, to)}, row after row, before a unit's conv
+     * kernel runs. The kernel reads all input rows side by side, 64 positions of each at a time:
+     * with 64 or more rows that is more concurrent streams than the hardware prefetchers follow,
+     * so its loads wait on memory; this pass walks each row's run sequentially, which the
+     * prefetchers do follow, and leaves the unit's input in L2 (measured in docs/perf-history.md).
+     */
+    static void prefetchRows(float[][] x, int from, int to) {
+        if (!PREFETCH) {
+            return;
+        }
+        float s = 0f;
+        for (float[] r : x) {
+            int end = Math.min(to, r.length);
+            for (int i = Math.max(0, from); i < end; i += 16) {
+                s += r[i];
+            }
+        }
+        prefetched = s;
     }
 
     /** Terms folded per pass over an accumulator row (larger bodies stop C2 from unrolling/vectorising). */
@@ -382,6 +410,9 @@ public final class CpuOps {
                 int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
                 int terms = cinPerGroup * tapsP;
                 if (ni > 0 && phaseWeights != null) {
+                    if (p == 0) {
+                        prefetchRows(x, q0 + jLo - (taps - 1), q0 + jHi);
+                    }
                     final int first = (i0 + jLo) * stride + p;
                     VectorConv.run(phaseRows[p], phaseOffsets[p], terms, q0 + jLo, ni, phaseWeights[p], terms, c0, c1,
                             (co, from, a, accOff, cnt) -> storeStrided(a, accOff, cnt, bias, co, out[co], first + from * stride, stride));
