@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * bit for bit: a polynomial erf in float64 lanes gives each value's GELU to within a stated bound
  * of what the exact erf gives, and a value is kept only where every double within that bound
  * rounds to the same float (the test of {@link ErfTable#roundsLikeAnything}); the rest, and every
- * {@code |x| >= } {@link #X_LIMIT}, is recomputed by the exact scalar GELU.
+ * {@code |x|} outside {@code [X_SMALL, X_LIMIT)}, go through the plain path's scalar GELU (the
+ * {@link ErfTable} shortcut, else the exact series).
  *
  * <p>The polynomial is {@code erf z ~ z P(z^2 - 4.5)} on {@code z^2 < 9}, degree 24, with no table
  * (so no gathers): {@code erf(sqrt t) / sqrt t} is entire in {@code t}, and its Chebyshev
