@@ -406,13 +406,14 @@ public final class CpuOps {
             float[][] rows = plain ? new float[CHUNK][ni] : null;
             float[] wt = plain ? new float[CHUNK] : null;
             int[] wIdx = plain ? new int[CHUNK] : null;
+            if (ni > 0 && !plain) {
+                // every phase reads the same interior frames q - m of every input row
+                prefetchRows(x, q0 + jLo - (taps - 1), q0 + jHi);
+            }
             for (int p = 0; p < stride; p++) {
                 int tapsP = p < kernel ? (kernel - p + stride - 1) / stride : 0;
                 int terms = cinPerGroup * tapsP;
                 if (ni > 0 && phaseWeights != null) {
-                    if (p == 0) {
-                        prefetchRows(x, q0 + jLo - (taps - 1), q0 + jHi);
-                    }
                     final int first = (i0 + jLo) * stride + p;
                     VectorConv.run(phaseRows[p], phaseOffsets[p], terms, q0 + jLo, ni, phaseWeights[p], terms, c0, c1,
                             (co, from, a, accOff, cnt) -> storeStrided(a, accOff, cnt, bias, co, out[co], first + from * stride, stride));
