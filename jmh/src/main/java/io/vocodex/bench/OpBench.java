@@ -59,6 +59,11 @@ public class OpBench {
     private float[][] x512x756;
     private float[][] x512x81;
     private float[] w32x1x7;
+    private float[][] x1x240006;
+    private float[][] x64x240006;
+    private float[][] x64x240000;
+    private float[] w64x1x7;
+    private float[] w1x64x7;
     private float[] w32x32x3;
     private float[] w16x32x3;
     private float[] w32x16x1;
@@ -126,6 +131,11 @@ public class OpBench {
         x512x756 = x(512, 756);
         x512x81 = x(512, 81);
         w32x1x7 = w(32 * 7, 7);
+        x1x240006 = x(1, 240006);
+        x64x240006 = x(64, 240006);
+        x64x240000 = x(64, 240000);
+        w64x1x7 = w(64 * 7, 7);
+        w1x64x7 = w(64 * 7, 448);
         w32x32x3 = w(32 * 32 * 3, 96);
         w16x32x3 = w(16 * 32 * 3, 96);
         w32x16x1 = w(32 * 16, 16);
@@ -171,6 +181,24 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_conv1d_f32_c1to32_k7_t24000() {
         return CpuOps.conv1d(ctx, x1x24006, w32x1x7, bias512, 32, 7, 1, 1, 1);
+    }
+
+    /** Mimi's encoder input conv over 10 s at 24 kHz: 1 -> 64, k7 (215 MFLOP; 61 MB out). */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c1to64_k7_t240000() {
+        return CpuOps.conv1d(ctx, x1x240006, w64x1x7, bias512, 64, 7, 1, 1, 1);
+    }
+
+    /** Mimi's decoder output conv over 10 s: 64 -> 1, k7 (215 MFLOP; 61 MB in). */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c64to1_k7_t240000() {
+        return CpuOps.conv1d(ctx, x64x240006, w1x64x7, bias512, 1, 7, 1, 1, 1);
+    }
+
+    /** ELU over Mimi's full-rate activations (64 x 240000 = 15.4 M values; a new tensor). */
+    @Benchmark
+    public float[][] cpu_elu_f32_c64_t240000() {
+        return CpuOps.elu(ctx, x64x240000, 1f);
     }
 
     /** 32 -> 32, k3 (the brief's reference shape). 147.5 MFLOP. */

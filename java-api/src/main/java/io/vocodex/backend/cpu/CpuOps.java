@@ -733,21 +733,13 @@ public final class CpuOps {
         final float[] r = new float[ELU_BLOCK];
         final float[] scale = new float[ELU_BLOCK];
         final float[] neg = new float[ELU_BLOCK];
-        private byte[] vectorBig;
-        private float[] vectorReduced;
+        private VectorElu.Scratch vector;
 
-        byte[] vectorBig() {
-            if (vectorBig == null) {
-                vectorBig = new byte[4 * VectorElu.BLOCK];
+        VectorElu.Scratch vector() {
+            if (vector == null) {
+                vector = VectorElu.newScratch();
             }
-            return vectorBig;
-        }
-
-        float[] vectorReduced() {
-            if (vectorReduced == null) {
-                vectorReduced = new float[VectorElu.BLOCK];
-            }
-            return vectorReduced;
+            return vector;
         }
     }
 
@@ -777,10 +769,9 @@ public final class CpuOps {
         int start = 0;
         if (Simd.enabled() && n >= VectorElu.step() && VectorElu.handles(alpha)) {
             int vectorEnd = n - n % VectorElu.step();
-            byte[] vectorBig = s.vectorBig();
-            float[] vectorReduced = s.vectorReduced();
+            VectorElu.Scratch vector = s.vector();
             for (; start < vectorEnd; start += VectorElu.BLOCK) {
-                VectorElu.eluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), alpha, vectorBig, vectorReduced);
+                VectorElu.eluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), alpha, vector);
             }
             start = vectorEnd;
         }

@@ -208,7 +208,9 @@ public final class NnOps {
         double[] big = new double[n];
         double[] r = new double[n];
         boolean simd = Simd.enabled() && n >= VectorSilu.step();
-        byte[] scale = simd ? new byte[8 * n] : null;
+        // 2^k between VectorSilu's two passes: bytes on JDK 17-19, doubles on JDK 20+ (VectorBits)
+        byte[] scale = simd && VectorBits.BYTE_ARRAYS ? new byte[8 * n] : null;
+        double[] scaleD = simd && !VectorBits.BYTE_ARRAYS ? new double[n] : null;
         for (int b0 = from; b0 < to; b0 += SILU_BLOCK) {
             int m = Math.min(SILU_BLOCK, to - b0);
             for (int j = 0; j < m; j++) {
@@ -219,11 +221,19 @@ public final class NnOps {
             // the same operations; the plain loops below finish the remainder
             int mv = simd ? m - m % VectorSilu.step() : 0;
             if (mv > 0) {
-                VectorSilu.reduce(t, mv, EXP_MIN, EXP_MAX, LOG2E, ROUNDER, LN2_HI, LN2_LO, ROUNDER_BITS, r, scale);
+                if (scale != null) {
+                    VectorSilu.reduce(t, mv, EXP_MIN, EXP_MAX, LOG2E, ROUNDER, LN2_HI, LN2_LO, ROUNDER_BITS, r, scale);
+                } else {
+                    VectorSilu.reduceReinterpret(t, mv, EXP_MIN, EXP_MAX, LOG2E, ROUNDER, LN2_HI, LN2_LO, ROUNDER_BITS, r, scaleD);
+                }
                 for (int j = 0; j < mv; j++) {
                     r[j] = expReduced(r[j]);
                 }
-                VectorSilu.finish(t, mv, scale, r);
+                if (scale != null) {
+                    VectorSilu.finish(t, mv, scale, r);
+                } else {
+                    VectorSilu.finishReinterpret(t, mv, scaleD, r);
+                }
             }
             for (int j = mv; j < m; j++) {
                 double c = Math.max(Math.min(t[j], EXP_MAX), EXP_MIN);

@@ -24,6 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code reinterpretAsFloats()}: on Java 17, C2 sometimes could not tell the lane type of a
  * reinterpreted vector, and the operations or stores after it then ran in the Vector API's Java
  * fallback (tens of times slower); a float {@code blend()} did the same to the store after it.
+ * Those byte-array methods exist only up to JDK 19 (JDK 20 replaced them with memory segments);
+ * on newer JDKs ({@link VectorBits#BYTE_ARRAYS} false) the casts are {@code reinterpretAsInts()}
+ * and {@code reinterpretAsFloats()}, with {@code 2^k} kept as floats in {@link Scratch#scale}.
+ * Both forms move the same bits, so the values do not depend on the JDK.
  * The work is split over three passes with scratch blocks between them that stay in L1.
  */
 final class VectorElu {
@@ -38,6 +42,27 @@ final class VectorElu {
     /** Values per call of the three passes: the scratch blocks stay in L1. */
     static final int BLOCK = 512;
 
+    /**
+     * Block scratch of {@link #eluBlock}, one per caller: {@code 2^k} as bytes (JDK 17-19) or as
+     * floats (JDK 20+), and the reduced arguments. It names no Vector API type, so a caller may
+     * hold one without loading the incubator module.
+     */
+    static final class Scratch {
+        final byte[] scaleBytes;
+        final float[] scale;
+        final float[] reduced = new float[BLOCK];
+
+        Scratch(boolean byteArrays) {
+            scaleBytes = byteArrays ? new byte[4 * BLOCK] : null;
+            scale = byteArrays ? null : new float[BLOCK];
+        }
+    }
+
+    /** A scratch for this JVM's form of the bit casts. */
+    static Scratch newScratch() {
+        return new Scratch(VectorBits.BYTE_ARRAYS);
+    }
+
     /** Whether {@link #eluBlock} may be used for this alpha (see the class comment). */
     static boolean handles(float alpha) {
         return alpha >= 1f && alpha <= Float.MAX_VALUE;
@@ -46,16 +71,22 @@ final class VectorElu {
     /**
      * {@code y[i] = x[i] > 0 ? x[i] : alpha * expm1(clamp(x[i], -87, 0))} for {@code i} in
      * {@code [i0, i0 + m)}, with {@link CpuOps#eluRow}'s arithmetic, for an alpha that
-     * {@link #handles}; {@code m <= BLOCK} is a multiple of {@link #step()}; {@code bigScratch}
-     * holds at least {@code 4 * BLOCK} bytes and {@code reducedScratch} {@link #BLOCK} floats.
+     * {@link #handles}; {@code m <= BLOCK} is a multiple of {@link #step()}; {@code scratch} comes from
+     * {@link #newScratch()}.
      * The caller walks a row block by block: a loop over a whole row here was OSR-compiled during
      * the first long rows, and that compilation sometimes left the last store to the Vector API's
      * Java fallback.
      */
-    static void eluBlock(float[] x, float[] y, int i0, int m, float alpha, byte[] bigScratch, float[] reducedScratch) {
-        reduce(x, i0, m, bigScratch, reducedScratch);
-        polynomial(reducedScratch, m);
-        finish(x, y, i0, m, alpha, bigScratch, reducedScratch);
+    static void eluBlock(float[] x, float[] y, int i0, int m, float alpha, Scratch scratch) {
+        if (scratch.scaleBytes != null) {
+            reduce(x, i0, m, scratch.scaleBytes, scratch.reduced);
+            polynomial(scratch.reduced, m);
+            finish(x, y, i0, m, alpha, scratch.scaleBytes, scratch.reduced);
+        } else {
+            reduceReinterpret(x, i0, m, scratch.scale, scratch.reduced);
+            polynomial(scratch.reduced, m);
+            finishReinterpret(x, y, i0, m, alpha, scratch.scale, scratch.reduced);
+        }
     }
 
     /** Values per loop iteration of the passes (two vectors): block lengths are multiples of it. */
@@ -105,6 +136,31 @@ final class VectorElu {
         }
     }
 
+    /** {@link #reduce} for JDK 20+: the same arithmetic, {@code 2^k} stored as floats through reinterpret casts. */
+    private static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
+        FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
+        FloatVector zero = FloatVector.broadcast(S, 0f);
+        FloatVector floor = FloatVector.broadcast(S, -87f);
+        FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
+        FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, CpuOps.ELU_LN2_LO);
+        IntVector bias = IntVector.broadcast(I, CpuOps.ELU_ROUNDER_BITS - 127);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector t0 = FloatVector.fromArray(S, x, i0 + j).min(zero).max(floor);
+            FloatVector t1 = FloatVector.fromArray(S, x, i0 + j + L).min(zero).max(floor);
+            FloatVector b0 = t0.mul(log2e).add(rounder);
+            FloatVector b1 = t1.mul(log2e).add(rounder);
+            FloatVector k0 = b0.sub(rounder);
+            FloatVector k1 = b1.sub(rounder);
+            t0.sub(k0.mul(ln2Hi)).sub(k0.mul(ln2Lo)).intoArray(r, j);
+            t1.sub(k1.mul(ln2Hi)).sub(k1.mul(ln2Lo)).intoArray(r, j + L);
+            ((IntVector) b0.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats().intoArray(scale, j);
+            ((IntVector) b1.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats().intoArray(scale, j + L);
+        }
+    }
+
     /** {@code r <- expm1(r) = r + r^2 p(r)}, two vectors per iteration. */
     private static void polynomial(float[] r, int m) {
         FloatVector c8 = FloatVector.broadcast(S, 1f / 40320f);
@@ -146,6 +202,21 @@ final class VectorElu {
         for (int j = 0; j < m; j += 2 * L) {
             FloatVector s0 = FloatVector.fromByteArray(S, scaleBits, 4 * j, ORDER);
             FloatVector s1 = FloatVector.fromByteArray(S, scaleBits, 4 * (j + L), ORDER);
+            FloatVector n0 = s0.mul(FloatVector.fromArray(S, em1r, j)).add(s0.sub(one)).mul(a);
+            FloatVector n1 = s1.mul(FloatVector.fromArray(S, em1r, j + L)).add(s1.sub(one)).mul(a);
+            FloatVector.fromArray(S, x, i0 + j).max(zero).add(n0).intoArray(y, i0 + j);
+            FloatVector.fromArray(S, x, i0 + j + L).max(zero).add(n1).intoArray(y, i0 + j + L);
+        }
+    }
+
+    /** {@link #finish} for JDK 20+: {@code 2^k} read as floats. */
+    private static void finishReinterpret(float[] x, float[] y, int i0, int m, float alpha, float[] scale, float[] em1r) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector zero = FloatVector.broadcast(S, 0f);
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector s0 = FloatVector.fromArray(S, scale, j);
+            FloatVector s1 = FloatVector.fromArray(S, scale, j + L);
             FloatVector n0 = s0.mul(FloatVector.fromArray(S, em1r, j)).add(s0.sub(one)).mul(a);
             FloatVector n1 = s1.mul(FloatVector.fromArray(S, em1r, j + L)).add(s1.sub(one)).mul(a);
             FloatVector.fromArray(S, x, i0 + j).max(zero).add(n0).intoArray(y, i0 + j);

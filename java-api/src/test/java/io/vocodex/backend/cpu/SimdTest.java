@@ -18,4 +18,18 @@ class SimdTest {
             assertEquals(Boolean.parseBoolean(expected), Simd.enabled(), Simd.reason());
         }
     }
+
+    /**
+     * JDK 20 removed the Vector API's byte-array methods that VectorElu and VectorSilu use on Java 17;
+     * the detection must agree with the running JDK, or those kernels fail with NoSuchMethodError
+     * (they did on JDK 25 before the check existed).
+     */
+    @Test
+    void theBitCastFormMatchesTheRunningJdk() {
+        if (!Simd.enabled()) {
+            return;
+        }
+        assertEquals(Runtime.version().feature() <= 19, VectorBits.BYTE_ARRAYS,
+                "Java " + Runtime.version() + ": byte-array vector methods detected = " + VectorBits.BYTE_ARRAYS);
+    }
 }
