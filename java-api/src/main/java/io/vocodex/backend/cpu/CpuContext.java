@@ -18,6 +18,8 @@ public final class CpuContext implements AutoCloseable {
     private final int threads;
     private final Worker[] workers;
     private final Cleaner.Cleanable stopWorkers;
+    /** Calls of {@link #parallelFor} that were split over the workers (for tests of the cost models). */
+    private final java.util.concurrent.atomic.AtomicLong splitCalls = new java.util.concurrent.atomic.AtomicLong();
 
     public CpuContext(int threads) {
         this.threads = Math.max(1, threads);
@@ -44,6 +46,11 @@ public final class CpuContext implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /** How many {@link #parallelFor} calls so far were split over the worker threads. */
+    long splitCalls() {
+        return splitCalls.get();
     }
 
     /** Work below this many multiply-adds runs on the calling thread: handing it over costs more. */
@@ -73,6 +80,7 @@ public final class CpuContext implements AutoCloseable {
             }
             return;
         }
+        splitCalls.incrementAndGet();
         Chunks chunks = new Chunks(n, Math.min(n, threads * CHUNKS_PER_THREAD), body);
         for (Worker w : workers) {
             w.offer(chunks);

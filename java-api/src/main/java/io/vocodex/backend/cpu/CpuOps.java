@@ -146,7 +146,10 @@ public final class CpuOps {
         int parts = channelParts(ctx, cout / 4, nTiles);
         int perPart = 4 * ((cout / 4 + parts - 1) / parts);
         int units = nTiles * parts;
-        ctx.parallelFor(units, (long) perPart * terms * Math.min(tile, tout), u -> {
+        // channels of the widest unit: perPart is 0 below 4 output channels, where the one part
+        // takes them all (a cost of 0 ran a decoder's 64 -> 1 output conv on one thread)
+        int unitChannels = parts == 1 ? cout : Math.max(perPart, cout - (parts - 1) * perPart);
+        ctx.parallelFor(units, (long) unitChannels * terms * Math.min(tile, tout), u -> {
             int ti = u / parts;
             int part = u - ti * parts;
             int c0 = part * perPart;
