@@ -73,13 +73,48 @@ public final class Conv1dLayer implements StreamingModule {
 
     @Override
     public float[][] forward(CpuContext ctx, float[][] x) {
+        return forward(ctx, x, null);
+    }
+
+    /** {@link #forward} with {@code epilogue} applied to the output as it is computed (null: none). */
+    public float[][] forward(CpuContext ctx, float[][] x, CpuOps.ConvEpilogue epilogue) {
         int len = Frames.length(x);
+        int left = leftPadding();
+        int right = rightPadding(len);
+        // no padding (a 1x1 conv): the conv only reads its input, so it needs no copy
+        float[][] padded = left == 0 && right == 0 ? x : padMode.pad(x, left, right);
+        return conv(ctx, padded, Frames.length(padded), epilogue);
+    }
+
+    /**
+     * {@code forward(elu(x))} (then {@code epilogue}), with the ELU written straight into the padded
+     * input: one pass over {@code x} instead of an ELU pass and a padding copy. The same values bit
+     * for bit: the interior is {@code elu(x)} and the edges are then filled from it by the pad rule,
+     * which is exactly how padding {@code elu(x)} fills them.
+     */
+    public float[][] forwardElu(CpuContext ctx, float[][] x, float alpha, CpuOps.ConvEpilogue epilogue) {
+        int len = Frames.length(x);
+        int left = leftPadding();
+        int right = rightPadding(len);
+        if (!padMode.padsInPlace(len, left, right)) {
+            return forward(ctx, CpuOps.elu(ctx, x, alpha), epilogue);
+        }
+        float[][] padded = CpuOps.eluIntoPadded(ctx, x, alpha, left, right);
+        for (float[] row : padded) {
+            padMode.fillPadding(row, left, len, right);
+        }
+        return conv(ctx, padded, Frames.length(padded), epilogue);
+    }
+
+    private int leftPadding() {
+        int p = paddingTotal();
+        return causal ? p : p - p / 2;
+    }
+
+    private int rightPadding(int len) {
         int p = paddingTotal();
         int extra = extraPadding(len);
-        int left = causal ? p : p - p / 2;
-        int right = causal ? extra : p / 2 + extra;
-        float[][] padded = padMode.pad(x, left, right);
-        return conv(ctx, padded, Frames.length(padded));
+        return causal ? extra : p / 2 + extra;
     }
 
     /** Streaming state: pending (padded) input columns and how much raw input has been seen. */
@@ -174,11 +209,15 @@ public final class Conv1dLayer implements StreamingModule {
      * arithmetic contract, so the choice never changes a bit.
      */
     private float[][] conv(CpuContext ctx, float[][] padded, int tin) {
+        return conv(ctx, padded, tin, null);
+    }
+
+    private float[][] conv(CpuContext ctx, float[][] padded, int tin, CpuOps.ConvEpilogue epilogue) {
         int tout = tin < span() ? 0 : (tin - span()) / stride + 1;
         if (weightPacked != null && CpuOps.prefersPackedConv(tout, outChannels, inChannels, kernel)) {
-            return CpuOps.conv1dFewFrames(ctx, padded, tin, weightPacked, bias, kernel, stride, dilation);
+            return CpuOps.conv1dFewFrames(ctx, padded, tin, weightPacked, bias, kernel, stride, dilation, epilogue);
         }
-        return CpuOps.conv1d(ctx, padded, tin, weight, bias, outChannels, kernel, stride, dilation, groups);
+        return CpuOps.conv1d(ctx, padded, tin, weight, bias, outChannels, kernel, stride, dilation, groups, epilogue);
     }
 
     @Override

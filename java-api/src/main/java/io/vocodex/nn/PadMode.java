@@ -55,6 +55,35 @@ public enum PadMode {
         return y;
     }
 
+    /**
+     * Whether {@link #fillPadding} can pad an input of {@code len} samples by {@code left}/{@code right}
+     * (every mode, except REFLECT on an input no longer than its padding, which {@link #pad} extends first).
+     */
+    boolean padsInPlace(int len, int left, int right) {
+        return this != REFLECT || len > Math.max(left, right);
+    }
+
+    /**
+     * Fills {@code row[0, left)} and {@code row[left+len, left+len+right)} from the samples at
+     * {@code row[left, left+len)}, as {@link #pad} does (when {@link #padsInPlace}).
+     */
+    void fillPadding(float[] row, int left, int len, int right) {
+        for (int i = 0; i < left; i++) {
+            row[left - 1 - i] = switch (this) {
+                case CONSTANT -> 0f;
+                case REFLECT -> row[left + i + 1];
+                case REPLICATE -> row[left];
+            };
+        }
+        for (int i = 0; i < right; i++) {
+            row[left + len + i] = switch (this) {
+                case CONSTANT -> 0f;
+                case REFLECT -> row[left + len - 2 - i];
+                case REPLICATE -> row[left + len - 1];
+            };
+        }
+    }
+
     /** The value {@code d >= 1} positions before sample 0. */
     float leftValue(float[] src, int len, int d) {
         return switch (this) {

@@ -20,10 +20,14 @@ public final class ResidualBlock implements StreamingModule {
 
     @Override
     public float[][] forward(CpuContext ctx, float[][] x) {
-        float[][] b = block.forward(ctx, x);
         float[][] s = shortcut == null ? x : shortcut.forward(ctx, x);
-        // the block's output is a fresh tensor (its last layer is a conv): sum into it, unless a
-        // degenerate block handed back its input or the shortcut's output
+        if (block instanceof Sequential seq) {
+            // the sum fused into the block's last conv (Sequential.forwardPlus), the same values
+            return seq.forwardPlus(ctx, x, s);
+        }
+        float[][] b = block.forward(ctx, x);
+        // a conv's output is a fresh tensor: sum into it, unless a degenerate block handed back its
+        // input or the shortcut's output
         return b == x || b == s ? CpuOps.add(s, b) : CpuOps.addInto(ctx, s, b);
     }
 

@@ -1,6 +1,7 @@
 package io.vocodex.nn;
 
 import io.vocodex.backend.cpu.CpuContext;
+import io.vocodex.backend.cpu.CpuOps;
 
 import java.util.List;
 
@@ -18,15 +19,71 @@ public final class Sequential implements StreamingModule {
 
     @Override
     public float[][] forward(CpuContext ctx, float[][] x) {
+        return forward(ctx, x, null);
+    }
+
+    /**
+     * {@code addend + forward(x)} (as {@link CpuOps#addInto}), the sum fused into the last conv when
+     * the sequence ends with one: a residual block's branch plus its shortcut in one pass.
+     */
+    public float[][] forwardPlus(CpuContext ctx, float[][] x, float[][] addend) {
+        return forward(ctx, x, addend);
+    }
+
+    /**
+     * The batch forward, with the elementwise ops beside a conv fused into it (the same values bit
+     * for bit, see {@link CpuOps.ConvEpilogue}): an ELU before a conv is written straight into the
+     * conv's padded input, an ELU after it runs on each output unit while it is in cache, and so does
+     * the sum with {@code addend} (null: none) when the conv ends the sequence. A high-rate SEANet
+     * layer otherwise makes a full pass over memory for each of them.
+     */
+    private float[][] forward(CpuContext ctx, float[][] x, float[][] addend) {
         float[][] y = x;
         StreamingModule previous = null;
-        for (StreamingModule m : modules) {
-            if (m instanceof EluLayer elu && y != x && returnsFreshTensor(previous)) {
+        int n = modules.size();
+        boolean added = false;
+        for (int i = 0; i < n; i++) {
+            StreamingModule m = modules.get(i);
+            StreamingModule next = i + 1 < n ? modules.get(i + 1) : null;
+            if (m instanceof EluLayer elu && next instanceof Conv1dLayer conv) {
+                int after = i + 2; // the module after the conv
+                CpuOps.ConvEpilogue epilogue = null;
+                if (after < n && modules.get(after) instanceof EluLayer elu2) {
+                    epilogue = CpuOps.ConvEpilogue.elu(elu2.alpha());
+                    after++;
+                }
+                if (addend != null && after == n) {
+                    epilogue = CpuOps.ConvEpilogue.chain(epilogue, CpuOps.ConvEpilogue.add(addend));
+                    added = true;
+                }
+                y = conv.forwardElu(ctx, y, elu.alpha(), epilogue);
+                previous = modules.get(after - 1);
+                i = after - 1;
+            } else if (m instanceof Conv1dLayer conv) {
+                int after = i + 1;
+                CpuOps.ConvEpilogue epilogue = null;
+                if (next instanceof EluLayer elu2) {
+                    epilogue = CpuOps.ConvEpilogue.elu(elu2.alpha());
+                    after++;
+                }
+                if (addend != null && after == n) {
+                    epilogue = CpuOps.ConvEpilogue.chain(epilogue, CpuOps.ConvEpilogue.add(addend));
+                    added = true;
+                }
+                y = conv.forward(ctx, y, epilogue);
+                previous = modules.get(after - 1);
+                i = after - 1;
+            } else if (m instanceof EluLayer elu && y != x && returnsFreshTensor(previous)) {
                 elu.forwardInPlace(ctx, y); // nothing else holds y: skip a copy of the whole tensor
+                previous = m;
             } else {
                 y = m.forward(ctx, y);
+                previous = m;
             }
-            previous = m;
+        }
+        if (addend != null && !added) {
+            // the sequence did not end with a conv: sum into its output when that is a fresh tensor
+            y = y == x || y == addend || !returnsFreshTensor(previous) ? CpuOps.add(addend, y) : CpuOps.addInto(ctx, addend, y);
         }
         return y;
     }

@@ -35,6 +35,59 @@ public final class CpuOps {
     }
 
     /**
+     * Work a conv does on each unit of its output right after computing it, while the unit is still
+     * in cache: the fused form of an elementwise op that follows the conv (SEANet's conv -> ELU, and
+     * a residual block's final conv -> sum with the shortcut). An epilogue must compute each element
+     * exactly as the separate op would ({@link #elu(CpuContext, float[][], float)},
+     * {@link #addInto}), so fusing never changes a bit; units never overlap, so it may run on any
+     * thread.
+     *
+     * <pre>{@code
+     * float[][] y = CpuOps.conv1d(ctx, x, x[0].length, w, b, cout, k, 1, 1, 1, ConvEpilogue.elu(1f));
+     * // == CpuOps.elu(ctx, CpuOps.conv1d(ctx, x, w, b, cout, k, 1, 1, 1), 1f), bit for bit
+     * }</pre>
+     */
+    @FunctionalInterface
+    public interface ConvEpilogue {
+        /** Transforms {@code out[co][t0 .. t0+n)} for {@code co} in {@code [c0, c1)} in place. */
+        void apply(float[][] out, int c0, int c1, int t0, int n);
+
+        /** {@code out = elu(out)}, as {@link #elu(CpuContext, float[][], float)}. */
+        static ConvEpilogue elu(float alpha) {
+            return (out, c0, c1, t0, n) -> {
+                EluScratch scratch = new EluScratch();
+                for (int co = c0; co < c1; co++) {
+                    eluRange(out[co], out[co], t0, t0 + n, alpha, scratch);
+                }
+            };
+        }
+
+        /** {@code out = addend + out}, as {@link #addInto}{@code (ctx, addend, out)}. */
+        static ConvEpilogue add(float[][] addend) {
+            return (out, c0, c1, t0, n) -> {
+                for (int co = c0; co < c1; co++) {
+                    float[] a = addend[co];
+                    float[] o = out[co];
+                    for (int t = t0; t < t0 + n; t++) {
+                        o[t] = a[t] + o[t];
+                    }
+                }
+            };
+        }
+
+        /** {@code first}, then {@code second} (either may be null: the other alone). */
+        static ConvEpilogue chain(ConvEpilogue first, ConvEpilogue second) {
+            if (first == null || second == null) {
+                return first == null ? second : first;
+            }
+            return (out, c0, c1, t0, n) -> {
+                first.apply(out, c0, c1, t0, n);
+                second.apply(out, c0, c1, t0, n);
+            };
+        }
+    }
+
+    /**
      * {@link #conv1d} over the first {@code tin} columns of {@code x} only (streaming buffers are longer).
      *
      * <p>Implementation: the reduction of each output element is the flat term list
@@ -49,11 +102,20 @@ public final class CpuOps {
      */
     public static float[][] conv1d(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
                                    int cout, int kernel, int stride, int dilation, int groups) {
+        return conv1d(ctx, x, tin, w, bias, cout, kernel, stride, dilation, groups, null);
+    }
+
+    /**
+     * {@link #conv1d(CpuContext, float[][], int, float[], float[], int, int, int, int, int)} with an
+     * {@link ConvEpilogue} applied to each unit of the output (null: none).
+     */
+    public static float[][] conv1d(CpuContext ctx, float[][] x, int tin, float[] w, float[] bias,
+                                   int cout, int kernel, int stride, int dilation, int groups, ConvEpilogue epilogue) {
         int cin = x.length;
         int span = (kernel - 1) * dilation + 1;
         int tout = tin < span ? 0 : (tin - span) / stride + 1;
         if (groups == 1 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
-            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, tout);
+            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, tout, epilogue);
         }
         float[][] out = new float[cout][tout];
         if (tout == 0) {
@@ -114,6 +176,9 @@ public final class CpuOps {
                     System.arraycopy(a, 0, out[co], t0, n);
                 }
             }
+            if (epilogue != null) {
+                epilogue.apply(out, c0, c1, t0, n);
+            }
         });
         return out;
     }
@@ -130,7 +195,7 @@ public final class CpuOps {
      * output channels).
      */
     private static float[][] conv1dSimd(CpuContext ctx, float[][] x, float[] w, float[] bias,
-                                        int cout, int kernel, int stride, int dilation, int tout) {
+                                        int cout, int kernel, int stride, int dilation, int tout, ConvEpilogue epilogue) {
         int cin = x.length;
         int terms = cin * kernel;
         float[][] rows = new float[terms][];
@@ -162,6 +227,9 @@ public final class CpuOps {
             prefetchRows(x, t0 * stride, (t0 + n - 1) * stride + (kernel - 1) * dilation + 1);
             VectorConv.run(rows, offs, stride, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
                     VectorConv.storeWithBias(acc, accOff, out[co], t0 + from, cnt, bias != null, bias == null ? 0f : bias[co]));
+            if (epilogue != null) {
+                epilogue.apply(out, c0, c1, t0, n);
+            }
         });
         return out;
     }
@@ -647,6 +715,12 @@ public final class CpuOps {
      */
     public static float[][] conv1dFewFrames(CpuContext ctx, float[][] x, int tin, PackedLinear w, float[] bias,
                                             int kernel, int stride, int dilation) {
+        return conv1dFewFrames(ctx, x, tin, w, bias, kernel, stride, dilation, null);
+    }
+
+    /** {@link #conv1dFewFrames(CpuContext, float[][], int, PackedLinear, float[], int, int, int)} with an epilogue over the whole output (null: none). */
+    public static float[][] conv1dFewFrames(CpuContext ctx, float[][] x, int tin, PackedLinear w, float[] bias,
+                                            int kernel, int stride, int dilation, ConvEpilogue epilogue) {
         int cin = x.length;
         int cout = w.outFeatures();
         int span = (kernel - 1) * dilation + 1;
@@ -668,6 +742,18 @@ public final class CpuOps {
             for (int co = 0; co < cout; co++) {
                 out[co][t] = bias == null ? a[co] : a[co] + bias[co];
             }
+        }
+        if (epilogue != null && tout > 0) {
+            // few columns: one pass over the output, channels split over the threads
+            int parts = Math.min(cout, 4 * ctx.threads());
+            int per = (cout + parts - 1) / parts;
+            ctx.parallelFor(parts, (long) per * tout * 16, p -> {
+                int c0 = p * per;
+                int c1 = Math.min(cout, c0 + per);
+                if (c0 < c1) {
+                    epilogue.apply(out, c0, c1, 0, tout);
+                }
+            });
         }
         return out;
     }
@@ -705,6 +791,35 @@ public final class CpuOps {
         });
         return y;
     }
+
+    /**
+     * {@code elu(x)} written into the interior {@code [left, left + len)} of new rows of
+     * {@code left + len + right} columns (the edges stay 0 for the caller's padding rule): a conv's
+     * padded input made in the same pass as the ELU before it. Rows are split over the threads.
+     */
+    public static float[][] eluIntoPadded(CpuContext ctx, float[][] x, float alpha, int left, int right) {
+        float[][] y = new float[x.length][];
+        int blocks = (x.length + ELU_ROWS_PER_TASK - 1) / ELU_ROWS_PER_TASK;
+        long perBlock = x.length == 0 ? 0 : 16L * ELU_ROWS_PER_TASK * x[0].length;
+        ctx.parallelFor(blocks, perBlock, b -> {
+            EluScratch scratch = new EluScratch();
+            for (int c = b * ELU_ROWS_PER_TASK; c < Math.min(x.length, (b + 1) * ELU_ROWS_PER_TASK); c++) {
+                float[] src = x[c];
+                float[] dst = new float[left + src.length + right];
+                // chunks that stay in L1 between the copy and the in-place ELU over them
+                for (int i = 0; i < src.length; i += ELU_COPY_CHUNK) {
+                    int m = Math.min(ELU_COPY_CHUNK, src.length - i);
+                    System.arraycopy(src, i, dst, left + i, m);
+                    eluRange(dst, dst, left + i, left + i + m, alpha, scratch);
+                }
+                y[c] = dst;
+            }
+        });
+        return y;
+    }
+
+    /** Columns per copy-then-ELU chunk of {@link #eluIntoPadded} (16 KB). */
+    static final int ELU_COPY_CHUNK = 4096;
 
     /** {@link #elu(CpuContext, float[][], float)} in place (for a tensor nothing else holds). */
     public static void eluInPlace(CpuContext ctx, float[][] x, float alpha) {
@@ -762,6 +877,14 @@ public final class CpuOps {
      * path (EluExactTest compares them over a dense sweep of all floats).
      */
     static void eluRow(float[] x, float[] y, int n, float alpha, EluScratch s) {
+        eluRange(x, y, 0, n, alpha, s);
+    }
+
+    /**
+     * {@link #eluRow(float[], float[], int, float, EluScratch)} over {@code [from, to)} of both arrays
+     * ({@code y} may be {@code x}). Every value gets the same bits whichever path or block runs it.
+     */
+    static void eluRange(float[] x, float[] y, int from, int to, float alpha, EluScratch s) {
         // With the Vector API on (and alpha >= 1, as in every SEANet), VectorElu does all but the
         // last few values with the same arithmetic: two of the loops below stay scalar on Java 17's C2.
         float[] in = s.in;
@@ -769,17 +892,18 @@ public final class CpuOps {
         float[] r = s.r;
         float[] scale = s.scale;
         float[] neg = s.neg;
-        int start = 0;
+        int n = to - from;
+        int start = from;
         if (Simd.enabled() && n >= VectorElu.step() && VectorElu.handles(alpha)) {
-            int vectorEnd = n - n % VectorElu.step();
+            int vectorEnd = to - n % VectorElu.step();
             VectorElu.Scratch vector = s.vector();
             for (; start < vectorEnd; start += VectorElu.BLOCK) {
                 VectorElu.eluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), alpha, vector);
             }
             start = vectorEnd;
         }
-        for (int i0 = start; i0 < n; i0 += ELU_BLOCK) {
-            int m = Math.min(ELU_BLOCK, n - i0);
+        for (int i0 = start; i0 < to; i0 += ELU_BLOCK) {
+            int m = Math.min(ELU_BLOCK, to - i0);
             System.arraycopy(x, i0, in, 0, m);
             eluReduce(in, big, r, m);
             eluScale(big, scale, m);
