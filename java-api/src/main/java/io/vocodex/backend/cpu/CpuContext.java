@@ -25,7 +25,7 @@ public final class CpuContext implements AutoCloseable {
         this.threads = Math.max(1, threads);
         this.workers = new Worker[this.threads - 1];
         for (int w = 0; w < workers.length; w++) {
-            workers[w] = new Worker();
+            workers[w] = new Worker(w + 1);
             Thread t = new Thread(workers[w], "vocodex-cpu-" + (w + 1));
             t.setDaemon(true);
             workers[w].thread = t;
@@ -81,11 +81,38 @@ public final class CpuContext implements AutoCloseable {
             return;
         }
         splitCalls.incrementAndGet();
-        Chunks chunks = new Chunks(n, Math.min(n, threads * CHUNKS_PER_THREAD), body);
+        Chunks chunks = new Chunks(n, Math.min(n, threads * CHUNKS_PER_THREAD), body, false);
         for (Worker w : workers) {
             w.offer(chunks);
         }
-        chunks.runClaimed();
+        chunks.runClaimed(0);
+        chunks.awaitAll();
+    }
+
+    /**
+     * {@link #parallelFor} with one chunk per thread, each thread taking its own chunk first (thread
+     * {@code k} of {@code threads} the items {@code [n*k/threads, n*(k+1)/threads)}; the calling
+     * thread is 0) and only then any chunk still unclaimed. A loop that calls it again and again over
+     * the same data (an LSTM's steps over its recurrent weights) then finds each thread's share
+     * in that core's own cache, as long as the workers keep up; a late worker's chunk is run by
+     * whoever is free, so no call waits on it.
+     */
+    public void parallelForAffine(int n, long costPerItem, IntConsumer body) {
+        if (n <= 0) {
+            return;
+        }
+        if (workers.length == 0 || n == 1 || costPerItem < (MIN_PARALLEL_WORK + n - 1) / n) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        splitCalls.incrementAndGet();
+        Chunks chunks = new Chunks(n, Math.min(n, threads), body, true);
+        for (Worker w : workers) {
+            w.offer(chunks);
+        }
+        chunks.runClaimed(0);
         chunks.awaitAll();
     }
 
@@ -110,10 +137,16 @@ public final class CpuContext implements AutoCloseable {
      * every chunk nobody else took.
      */
     private static final class Worker implements Runnable {
+        /** This worker's place in {@link #parallelForAffine}'s order (the calling thread is 0). */
+        final int index;
         Thread thread;
         private volatile Chunks offered;
         private volatile boolean parked;
         private volatile boolean closed;
+
+        Worker(int index) {
+            this.index = index;
+        }
 
         void offer(Chunks chunks) {
             offered = chunks;
@@ -135,7 +168,7 @@ public final class CpuContext implements AutoCloseable {
                 Chunks c = offered;
                 if (c != null) {
                     offered = null;
-                    c.runClaimed();
+                    c.runClaimed(index);
                     idleSince = System.nanoTime();
                     polls = 0;
                     continue;
@@ -170,17 +203,37 @@ public final class CpuContext implements AutoCloseable {
         private final IntConsumer body;
         private final AtomicInteger nextChunk = new AtomicInteger();
         private final AtomicInteger finished = new AtomicInteger();
+        /** Per-chunk claims when each thread starts at its own chunk (null: claimed in order). */
+        private final java.util.concurrent.atomic.AtomicIntegerArray claimed;
         private volatile Throwable failure;
 
-        Chunks(int n, int count, IntConsumer body) {
+        Chunks(int n, int count, IntConsumer body, boolean affine) {
             this.n = n;
             this.count = count;
             this.body = body;
+            this.claimed = affine ? new java.util.concurrent.atomic.AtomicIntegerArray(count) : null;
         }
 
-        void runClaimed() {
+        /** The next chunk for thread {@code self} to run, or -1 when none is left. */
+        private int claim(int self, int tried) {
+            if (claimed == null) {
+                int c = nextChunk.getAndIncrement();
+                return c < count ? c : -1;
+            }
+            for (int k = tried; k < count; k++) {
+                int c = (self + k) % count;
+                if (claimed.get(c) == 0 && claimed.compareAndSet(c, 0, 1)) {
+                    return c;
+                }
+            }
+            return -1;
+        }
+
+        void runClaimed(int self) {
             int c;
-            while ((c = nextChunk.getAndIncrement()) < count) {
+            int tried = 0;
+            while ((c = claim(self, tried)) >= 0) {
+                tried = claimed == null ? 0 : (c - self % count + count) % count + 1;
                 try {
                     if (failure == null) {
                         int from = (int) ((long) n * c / count);

@@ -1254,7 +1254,8 @@ public final class CpuOps {
         float[] hNext = new float[hidden];
         for (int t = 0; t < steps; t++) {
             final int step = t;
-            ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
+            // each thread keeps its blocks from step to step: its share of whh stays in its core's cache
+            ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, b -> {
                 int j0 = b * LSTM_BLOCK;
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];

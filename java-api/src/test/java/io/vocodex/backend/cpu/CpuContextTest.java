@@ -30,6 +30,60 @@ class CpuContextTest {
     }
 
     @Test
+    void parallelForAffineRunsEveryIndexExactlyOnce() {
+        for (int threads = 1; threads <= 3; threads++) {
+            try (CpuContext ctx = new CpuContext(threads)) {
+                for (int n : new int[] {1, 2, 3, 7, 8, 100}) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                    for (int rep = 0; rep < 200; rep++) {
+                        ctx.parallelForAffine(n, 1_000_000L, hits::incrementAndGet);
+                    }
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(200, hits.get(i), "threads=" + threads + " n=" + n + " i=" + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** With a worker that keeps up, each thread runs its own share: the worker's chunk is the second half. */
+    @Test
+    void parallelForAffineGivesEachThreadItsOwnChunkFirst() throws Exception {
+        try (CpuContext ctx = new CpuContext(2)) {
+            Thread caller = Thread.currentThread();
+            for (int rep = 0; rep < 5; rep++) {
+                // both chunks wait for each other: they finish only if each thread ran one
+                CountDownLatch both = new CountDownLatch(2);
+                Thread[] ranBy = new Thread[2];
+                ctx.parallelForAffine(2, 1_000_000L, i -> {
+                    ranBy[i] = Thread.currentThread();
+                    both.countDown();
+                    try {
+                        assertTrue(both.await(10, TimeUnit.SECONDS), "the other chunk never ran beside this one");
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertSame(caller, ranBy[0], "chunk 0 belongs to the calling thread");
+                assertTrue(ranBy[1] != caller, "chunk 1 belongs to the worker");
+            }
+        }
+    }
+
+    @Test
+    void parallelForAffineRethrowsTheBodysException() {
+        IllegalArgumentException boom = new IllegalArgumentException("boom");
+        try (CpuContext ctx = new CpuContext(2)) {
+            RuntimeException thrown = assertThrows(RuntimeException.class, () -> ctx.parallelForAffine(8, 1_000_000L, i -> {
+                if (i == 5) {
+                    throw boom;
+                }
+            }));
+            assertSame(boom, thrown);
+        }
+    }
+
+    @Test
     void parallelForRethrowsTheBodysException() {
         IllegalArgumentException boom = new IllegalArgumentException("boom");
         try (CpuContext ctx = new CpuContext(2)) {
