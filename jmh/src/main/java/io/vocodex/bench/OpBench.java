@@ -3,6 +3,7 @@ package io.vocodex.bench;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.backend.cpu.NnOps;
+import io.vocodex.backend.cpu.PackedLinear;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,6 +65,13 @@ public class OpBench {
     private float[][] x64x240000;
     private float[] w64x1x7;
     private float[] w1x64x7;
+    // Mimi's deep encoder convs over 10 s (input padded for the stride)
+    private float[][] x256x12006;
+    private float[] w512x256x12;
+    private PackedLinear p512x256x12;
+    private float[][] x512x2008;
+    private float[] w1024x512x16;
+    private PackedLinear p1024x512x16;
     private float[] w32x32x3;
     private float[] w16x32x3;
     private float[] w32x16x1;
@@ -136,6 +144,12 @@ public class OpBench {
         x64x240000 = x(64, 240000);
         w64x1x7 = w(64 * 7, 7);
         w1x64x7 = w(64 * 7, 448);
+        x256x12006 = x(256, 12006);
+        w512x256x12 = w(512 * 256 * 12, 3072);
+        p512x256x12 = PackedLinear.pack(w512x256x12, 512, 256 * 12);
+        x512x2008 = x(512, 2008);
+        w1024x512x16 = w(1024 * 512 * 16, 8192);
+        p1024x512x16 = PackedLinear.pack(w1024x512x16, 1024, 512 * 16);
         w32x32x3 = w(32 * 32 * 3, 96);
         w16x32x3 = w(16 * 32 * 3, 96);
         w32x16x1 = w(32 * 16, 16);
@@ -187,6 +201,30 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_conv1d_f32_c1to64_k7_t240000() {
         return CpuOps.conv1d(ctx, x1x240006, w64x1x7, bias512, 64, 7, 1, 1, 1);
+    }
+
+    /** Mimi's third downsampling conv over 10 s, on the time-vectorised kernel: 256 -> 512, k12, s6 (6.29 GFLOP). */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c256to512_k12_s6_t2000() {
+        return CpuOps.conv1d(ctx, x256x12006, w512x256x12, bias512, 512, 12, 6, 1, 1);
+    }
+
+    /** The same conv on the channel-vectorised kernel over gathered windows ({@code CpuOps.conv1dFewFrames}). */
+    @Benchmark
+    public float[][] cpu_convpacked_f32_c256to512_k12_s6_t2000() {
+        return CpuOps.conv1dFewFrames(ctx, x256x12006, 12006, p512x256x12, bias512, 12, 6, 1);
+    }
+
+    /** Mimi's last downsampling conv over 10 s, time-vectorised: 512 -> 1024, k16, s8 (4.29 GFLOP). */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c512to1024_k16_s8_t250() {
+        return CpuOps.conv1d(ctx, x512x2008, w1024x512x16, null, 1024, 16, 8, 1, 1);
+    }
+
+    /** The same conv, channel-vectorised over gathered windows. */
+    @Benchmark
+    public float[][] cpu_convpacked_f32_c512to1024_k16_s8_t250() {
+        return CpuOps.conv1dFewFrames(ctx, x512x2008, 2008, p1024x512x16, null, 16, 8, 1);
     }
 
     /** Mimi's decoder output conv over 10 s: 64 -> 1, k7 (215 MFLOP; 61 MB in). */

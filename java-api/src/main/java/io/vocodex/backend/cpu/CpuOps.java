@@ -646,18 +646,30 @@ public final class CpuOps {
 
     /**
      * Whether {@link #conv1dFewFrames(CpuContext, float[][], int, PackedLinear, float[], int, int, int)}
-     * beats {@link #conv1d} (groups = 1): for a few output columns always; otherwise when there
-     * are at least 256 output channels (a full vector panel) and up to 256 columns, or at least 512
-     * channels and any number of columns, as long as the gathered windows stay under 32 MB
-     * (Mimi's SEANet convs from 256 -> 512 channels on: ~1.3-1.6x, measured with both on 1 thread;
-     * at 256 channels and thousands of columns the two are even).
+     * beats {@link #conv1d} (groups = 1): for a few output columns always; otherwise only for wide
+     * layers (at least 512 output channels, or 256 and up to 256 columns, with the gathered
+     * windows under 32 MB) whose columns fill less than 3/4 of the time-vectorised kernel's blocks
+     * ({@link VectorConv#width()} columns each: 75 columns run as 128). Where the blocks are full,
+     * the time-vectorised kernel is the faster one since its 6 x 4 register blocking and strided
+     * gather (2026-11-25): OpBench {@code cpu_conv1d_f32_c256to512_k12_s6_t2000} against
+     * {@code cpu_convpacked_f32_...} and the same pair at {@code c512to1024_k16_s8_t250}
+     * (docs/perf-history.md). Without the Vector API the plain kernels keep the older rule (wide
+     * layers always packed).
      */
     public static boolean prefersPackedConv(int tout, int cout, int cin, int kernel) {
         if (tout <= FEW_FRAMES) {
             return true;
         }
         boolean wide = cout >= 512 || (cout >= 256 && tout <= 256);
-        return wide && (long) tout * cin * kernel <= 1L << 23;
+        if (!wide || (long) tout * cin * kernel > 1L << 23) {
+            return false;
+        }
+        if (!Simd.enabled()) {
+            return true;
+        }
+        int width = VectorConv.width();
+        long computed = (long) (tout + width - 1) / width * width;
+        return 4L * tout < 3L * computed;
     }
 
     /** {@code (Cout, Cin, K)} to {@code (Cin*K, Cout)}: the layout {@link #conv1dFewFrames} reads. */
