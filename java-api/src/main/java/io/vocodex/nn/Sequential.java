@@ -45,32 +45,20 @@ public final class Sequential implements StreamingModule {
         for (int i = 0; i < n; i++) {
             StreamingModule m = modules.get(i);
             StreamingModule next = i + 1 < n ? modules.get(i + 1) : null;
-            if (m instanceof EluLayer elu && next instanceof Conv1dLayer conv) {
-                int after = i + 2; // the module after the conv
+            boolean eluFirst = m instanceof EluLayer && next instanceof Conv1dLayer;
+            if (eluFirst || m instanceof Conv1dLayer) {
+                Conv1dLayer conv = (Conv1dLayer) (eluFirst ? next : m);
+                int after = eluFirst ? i + 2 : i + 1; // the module after the conv
                 CpuOps.ConvEpilogue epilogue = null;
-                if (after < n && modules.get(after) instanceof EluLayer elu2) {
-                    epilogue = CpuOps.ConvEpilogue.elu(elu2.alpha());
+                if (after < n && modules.get(after) instanceof EluLayer eluAfter) {
+                    epilogue = CpuOps.ConvEpilogue.elu(eluAfter.alpha());
                     after++;
                 }
                 if (addend != null && after == n) {
                     epilogue = CpuOps.ConvEpilogue.chain(epilogue, CpuOps.ConvEpilogue.add(addend));
                     added = true;
                 }
-                y = conv.forwardElu(ctx, y, elu.alpha(), epilogue);
-                previous = modules.get(after - 1);
-                i = after - 1;
-            } else if (m instanceof Conv1dLayer conv) {
-                int after = i + 1;
-                CpuOps.ConvEpilogue epilogue = null;
-                if (next instanceof EluLayer elu2) {
-                    epilogue = CpuOps.ConvEpilogue.elu(elu2.alpha());
-                    after++;
-                }
-                if (addend != null && after == n) {
-                    epilogue = CpuOps.ConvEpilogue.chain(epilogue, CpuOps.ConvEpilogue.add(addend));
-                    added = true;
-                }
-                y = conv.forward(ctx, y, epilogue);
+                y = eluFirst ? conv.forwardElu(ctx, y, ((EluLayer) m).alpha(), epilogue) : conv.forward(ctx, y, epilogue);
                 previous = modules.get(after - 1);
                 i = after - 1;
             } else if (m instanceof EluLayer elu && y != x && returnsFreshTensor(previous)) {
