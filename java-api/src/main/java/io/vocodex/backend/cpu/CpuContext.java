@@ -68,6 +68,22 @@ public final class CpuContext implements AutoCloseable {
      * never changes what an element computes.
      */
     public void parallelFor(int n, long costPerItem, IntConsumer body) {
+        run(n, costPerItem, body, false);
+    }
+
+    /**
+     * {@link #parallelFor} with one chunk per thread, each thread taking its own chunk first (thread
+     * {@code k} of {@code threads} the items {@code [n*k/threads, n*(k+1)/threads)}; the calling
+     * thread is 0) and only then any chunk still unclaimed. A loop that calls it again and again over
+     * the same data (an LSTM's steps over its recurrent weights) then finds each thread's share
+     * in that core's own cache, as long as the workers keep up; a late worker's chunk is run by
+     * whoever is free, so no call waits on it.
+     */
+    public void parallelForAffine(int n, long costPerItem, IntConsumer body) {
+        run(n, costPerItem, body, true);
+    }
+
+    private void run(int n, long costPerItem, IntConsumer body, boolean affine) {
         if (n <= 0) {
             return;
         }
@@ -81,34 +97,7 @@ public final class CpuContext implements AutoCloseable {
             return;
         }
         splitCalls.incrementAndGet();
-        Chunks chunks = new Chunks(n, Math.min(n, threads * CHUNKS_PER_THREAD), body, false);
-        for (Worker w : workers) {
-            w.offer(chunks);
-        }
-        chunks.runClaimed(0);
-        chunks.awaitAll();
-    }
-
-    /**
-     * {@link #parallelFor} with one chunk per thread, each thread taking its own chunk first (thread
-     * {@code k} of {@code threads} the items {@code [n*k/threads, n*(k+1)/threads)}; the calling
-     * thread is 0) and only then any chunk still unclaimed. A loop that calls it again and again over
-     * the same data (an LSTM's steps over its recurrent weights) then finds each thread's share
-     * in that core's own cache, as long as the workers keep up; a late worker's chunk is run by
-     * whoever is free, so no call waits on it.
-     */
-    public void parallelForAffine(int n, long costPerItem, IntConsumer body) {
-        if (n <= 0) {
-            return;
-        }
-        if (workers.length == 0 || n == 1 || costPerItem < (MIN_PARALLEL_WORK + n - 1) / n) {
-            for (int i = 0; i < n; i++) {
-                body.accept(i);
-            }
-            return;
-        }
-        splitCalls.incrementAndGet();
-        Chunks chunks = new Chunks(n, Math.min(n, threads), body, true);
+        Chunks chunks = new Chunks(n, Math.min(n, affine ? threads : threads * CHUNKS_PER_THREAD), body, affine);
         for (Worker w : workers) {
             w.offer(chunks);
         }

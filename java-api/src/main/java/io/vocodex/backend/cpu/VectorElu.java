@@ -136,7 +136,12 @@ final class VectorElu {
         }
     }
 
-    /** {@link #reduce} for JDK 20+: the same arithmetic, {@code 2^k} stored as floats through reinterpret casts. */
+    /**
+     * {@link #reduce} for JDK 20+: the same arithmetic, {@code 2^k} stored as floats through
+     * reinterpret casts. A whole method of its own rather than a shared body with a switch: on Java
+     * 17 each pass must stay one small compilation root (docs/architecture.md), and this one is
+     * never compiled there.
+     */
     private static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
         FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
         FloatVector zero = FloatVector.broadcast(S, 0f);

@@ -55,7 +55,7 @@ final class VectorSilu {
         }
     }
 
-    /** {@link #reduce} for JDK 20+: {@code 2^k} into {@code scale} as doubles. */
+    /** {@link #reduce} for JDK 20+: {@code 2^k} into {@code scale} as doubles (its own method, as in {@link VectorElu}). */
     static void reduceReinterpret(double[] t, int m, double expMin, double expMax, double log2e, double rounder,
                                   double ln2Hi, double ln2Lo, long rounderBits, double[] r, double[] scale) {
         DoubleVector lo = DoubleVector.broadcast(D, expMin);
