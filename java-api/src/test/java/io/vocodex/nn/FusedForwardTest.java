@@ -2,6 +2,7 @@ package io.vocodex.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
@@ -58,7 +59,7 @@ class FusedForwardTest {
         Random r = new Random(7);
         Sequential s = new Sequential(List.of(new EluLayer(64, ALPHA), conv(r, 64, 512, 4, 2, 1, true, PadMode.CONSTANT),
                 new EluLayer(512, ALPHA), conv(r, 512, 16, 3, 1, 1, true, PadMode.CONSTANT)));
-        assertEquals(true, CpuOps.prefersPackedConv(20, 512, 64, 4)); // length 40 gives 20 columns
+        assertTrue(CpuOps.prefersPackedConv(20, 512, 64, 4)); // length 40 gives 20 columns
         try (CpuContext ctx = new CpuContext(2)) {
             for (int len : new int[] {9, 40, 120, 400}) {
                 float[][] x = noise(r, 64, len);
