@@ -4,6 +4,7 @@ import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.backend.cpu.NnOps;
 import io.vocodex.backend.cpu.PackedLinear;
+import io.vocodex.backend.cpu.TransformerOps;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -91,6 +92,9 @@ public class OpBench {
     private float[] wt64x32x4;
     // lstm / linear
     private float[][] x512x75l;
+    // Mimi's transformer rows: 250 frames (10 s at 12.5 Hz) x 512
+    private float[][] x250x512;
+    private float[] ln512;
     private float[] wih;
     private float[] whh;
     private float[] bih;
@@ -168,6 +172,8 @@ public class OpBench {
         wt512x256x16 = w(512 * 256 * 16, 1024);
         wt64x32x4 = w(64 * 32 * 4, 128);
         x512x75l = x(512, 75);
+        x250x512 = x(250, 512);
+        ln512 = w(512, 1);
         wih = w(2048 * 512, 512);
         whh = w(2048 * 512, 512);
         bih = w(2048, 512);
@@ -342,6 +348,21 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_convtr1d_f32_c64to32_k4_s2_t12000() {
         return CpuOps.convTranspose1dFrames(ctx, x64x12000, wt64x32x4, bias512, 32, 4, 2, 1, 0, 12001);
+    }
+
+    /**
+     * Mimi's layer norm over 250 rows of 512 (a 10 s batch), float64 sums: the threaded form
+     * (rows over the threads, four rows' sums side by side). 128 K elements.
+     */
+    @Benchmark
+    public float[][] cpu_layernorm_f32_d512_t250() {
+        return TransformerOps.layerNorm(ctx, x250x512, ln512, ln512, 1e-5);
+    }
+
+    /** The same layer norm on the serial reference path (one row at a time, one thread whatever {@code threads}). */
+    @Benchmark
+    public float[][] cpu_layernormserial_f32_d512_t250() {
+        return TransformerOps.layerNorm(x250x512, ln512, ln512, 1e-5);
     }
 
     /** LSTM input projection. 157.3 MFLOP. */

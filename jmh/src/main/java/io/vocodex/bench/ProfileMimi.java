@@ -103,7 +103,7 @@ public final class ProfileMimi {
         }
         System.out.printf("transformer ops, %s shape (%d rows; ms per 8-layer pass)%n", label, rows);
         double total = 0;
-        total += layers * timeOp("layer norm x2", 2, () -> TransformerOps.layerNorm(x, ln, ln, 1e-5));
+        total += layers * timeOp("layer norm x2", 2, () -> TransformerOps.layerNorm(ctx, x, ln, ln, 1e-5));
         total += layers * timeOp("linear in_proj (3D x D)", 1, () -> TransformerOps.linearRows(ctx, x, wQkv));
         total += layers * timeOp("rope (q and k)", 2, () -> {
             TransformerOps.ropeInPlace(q, 0, t.numHeads(), t.headDim(), 1000, t.maxPeriod());

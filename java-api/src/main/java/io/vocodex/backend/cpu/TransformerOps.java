@@ -42,21 +42,105 @@ public final class TransformerOps {
                 var += c * c;
             }
             var /= d;
-            double inv = 1.0 / Math.sqrt(var + eps);
-            float[] o = new float[d];
-            for (int i = 0; i < d; i++) {
-                double v = (r[i] - mean) * inv;
-                if (weight != null) {
-                    v = v * weight[i];
-                }
-                if (bias != null) {
-                    v = v + bias[i];
-                }
-                o[i] = (float) v;
-            }
-            y[t] = o;
+            y[t] = normalizeRow(r, mean, var, weight, bias, eps);
         }
         return y;
+    }
+
+    /**
+     * {@link #layerNorm(float[][], float[], float[], double)} with the same bits, rows split over
+     * {@code ctx}'s threads and four rows summed side by side. Each row's mean and variance are
+     * the same float64 sums in the same order; only the four chains interleave, which hides the
+     * add latency that a single chain of {@code D} dependent adds waits on (D = 512 in Mimi: one
+     * norm over 250 rows took ~0.6 ms, as long as the attention's softmax of a head).
+     */
+    public static float[][] layerNorm(CpuContext ctx, float[][] x, float[] weight, float[] bias, double eps) {
+        int rows = x.length;
+        float[][] y = new float[rows][];
+        if (rows == 0) {
+            return y;
+        }
+        int groups = (rows + NORM_ROWS - 1) / NORM_ROWS;
+        ctx.parallelFor(groups, 8L * NORM_ROWS * x[0].length, g -> {
+            int t0 = g * NORM_ROWS;
+            int n = Math.min(NORM_ROWS, rows - t0);
+            if (n == 4 && x[t0].length == x[t0 + 1].length && x[t0].length == x[t0 + 2].length && x[t0].length == x[t0 + 3].length) {
+                layerNorm4(x, y, t0, weight, bias, eps);
+            } else {
+                float[][] part = layerNorm(java.util.Arrays.copyOfRange(x, t0, t0 + n), weight, bias, eps);
+                System.arraycopy(part, 0, y, t0, n);
+            }
+        });
+        return y;
+    }
+
+    /** Rows per group of the parallel layer norm (the interleaved chains of {@link #layerNorm4}). */
+    static final int NORM_ROWS = 4;
+
+    private static void layerNorm4(float[][] x, float[][] y, int t, float[] weight, float[] bias, double eps) {
+        float[] r0 = x[t];
+        float[] r1 = x[t + 1];
+        float[] r2 = x[t + 2];
+        float[] r3 = x[t + 3];
+        int d = r0.length;
+        double m0 = 0;
+        double m1 = 0;
+        double m2 = 0;
+        double m3 = 0;
+        for (int i = 0; i < d; i++) {
+            m0 += r0[i];
+            m1 += r1[i];
+            m2 += r2[i];
+            m3 += r3[i];
+        }
+        m0 /= d;
+        m1 /= d;
+        m2 /= d;
+        m3 /= d;
+        double v0 = 0;
+        double v1 = 0;
+        double v2 = 0;
+        double v3 = 0;
+        for (int i = 0; i < d; i++) {
+            double c0 = r0[i] - m0;
+            double c1 = r1[i] - m1;
+            double c2 = r2[i] - m2;
+            double c3 = r3[i] - m3;
+            v0 += c0 * c0;
+            v1 += c1 * c1;
+            v2 += c2 * c2;
+            v3 += c3 * c3;
+        }
+        y[t] = normalizeRow(r0, m0, v0 / d, weight, bias, eps);
+        y[t + 1] = normalizeRow(r1, m1, v1 / d, weight, bias, eps);
+        y[t + 2] = normalizeRow(r2, m2, v2 / d, weight, bias, eps);
+        y[t + 3] = normalizeRow(r3, m3, v3 / d, weight, bias, eps);
+    }
+
+    /** {@code ((r - mean) / sqrt(var + eps)) * weight + bias} in float64, rounded once per element. */
+    private static float[] normalizeRow(float[] r, double mean, double var, float[] weight, float[] bias, double eps) {
+        int d = r.length;
+        double inv = 1.0 / Math.sqrt(var + eps);
+        float[] o = new float[d];
+        // one loop per case: with the null tests hoisted, each is a plain loop C2 can vectorise
+        if (weight != null && bias != null) {
+            for (int i = 0; i < d; i++) {
+                o[i] = (float) ((r[i] - mean) * inv * weight[i] + bias[i]);
+            }
+        } else if (weight != null) {
+            for (int i = 0; i < d; i++) {
+                o[i] = (float) ((r[i] - mean) * inv * weight[i]);
+            }
+        } else if (bias != null) {
+            for (int i = 0; i < d; i++) {
+                o[i] = (float) ((r[i] - mean) * inv + bias[i]);
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                o[i] = (float) ((r[i] - mean) * inv);
+            }
+        }
+        return o;
     }
 
     /**

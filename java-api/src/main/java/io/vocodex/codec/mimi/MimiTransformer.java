@@ -103,7 +103,7 @@ public final class MimiTransformer {
 
     /** norm1, in_proj, RoPE on q and k at positions {@code first...}: rows {@code [q | k | v]}. */
     private float[][] project(CpuContext ctx, Layer layer, float[][] h, long first) {
-        float[][] n = TransformerOps.layerNorm(h, layer.norm1W, layer.norm1B, LAYER_NORM_EPS);
+        float[][] n = TransformerOps.layerNorm(ctx, h, layer.norm1W, layer.norm1B, LAYER_NORM_EPS);
         float[][] qkv = TransformerOps.linearRows(ctx, n, layer.inProj);
         TransformerOps.ropeInPlace(qkv, 0, heads, headDim, first, cfg.maxPeriod());
         TransformerOps.ropeInPlace(qkv, dim, heads, headDim, first, cfg.maxPeriod());
@@ -114,7 +114,7 @@ public final class MimiTransformer {
     private void finishLayer(CpuContext ctx, Layer layer, float[][] h, float[][] att) {
         float[][] upd = TransformerOps.linearRows(ctx, att, layer.outProj);
         TransformerOps.addScaledInPlace(h, layer.scale1, upd);
-        float[][] n2 = TransformerOps.layerNorm(h, layer.norm2W, layer.norm2B, LAYER_NORM_EPS);
+        float[][] n2 = TransformerOps.layerNorm(ctx, h, layer.norm2W, layer.norm2B, LAYER_NORM_EPS);
         float[][] f = TransformerOps.linearRows(ctx, n2, layer.linear1);
         TransformerOps.geluInPlace(ctx, f, 0, f.length);
         float[][] upd2 = TransformerOps.linearRows(ctx, f, layer.linear2);

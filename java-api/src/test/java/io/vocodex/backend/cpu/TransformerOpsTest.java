@@ -36,6 +36,35 @@ class TransformerOpsTest {
         assertTrue(Math.abs(expected - actual) <= tol, what + ": expected " + expected + ", got " + actual);
     }
 
+    /** The threaded layer norm (four rows side by side) gives the serial one's bits, whatever the row count. */
+    @Test
+    void threadedLayerNormEqualsTheSerialOne() {
+        for (int threads = 1; threads <= 2; threads++) {
+            try (CpuContext ctx = new CpuContext(threads)) {
+                for (int rows : new int[] {0, 1, 3, 4, 5, 8, 13, 250}) {
+                    float[][] x = rand(rows, 96, 3.0);
+                    for (int t = 0; t < rows; t += 3) {
+                        x[t][t % 96] += 50f;
+                    }
+                    float[] w = rand(96, 1.0);
+                    float[] b = rand(96, 0.1);
+                    String at = rows + " rows, " + threads + " thread(s)";
+                    float[][] want = TransformerOps.layerNorm(x, w, b, 1e-5);
+                    float[][] got = TransformerOps.layerNorm(ctx, x, w, b, 1e-5);
+                    assertEquals(rows, got.length, at);
+                    for (int t = 0; t < rows; t++) {
+                        assertArrayEquals(want[t], got[t], "row " + t + ", " + at);
+                    }
+                    float[][] plain = TransformerOps.layerNorm(ctx, x, null, null, 1e-5);
+                    float[][] plainWant = TransformerOps.layerNorm(x, null, null, 1e-5);
+                    for (int t = 0; t < rows; t++) {
+                        assertArrayEquals(plainWant[t], plain[t], "no affine, row " + t + ", " + at);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void layerNormMatchesFloat64() {
         float[][] x = rand(5, 48, 2.0);
