@@ -117,7 +117,7 @@ public final class CpuOps {
         if (groups == 1 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
             return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, tout, epilogue);
         }
-        float[][] out = new float[cout][tout];
+        float[][] out = newRows(ctx, cout, tout);
         if (tout == 0) {
             return out;
         }
@@ -205,7 +205,7 @@ public final class CpuOps {
             rows[j] = x[ci];
             offs[j] = (j - ci * kernel) * dilation;
         }
-        float[][] out = new float[cout][tout];
+        float[][] out = newRows(ctx, cout, tout);
         int tile = 8 * VectorConv.width();
         int nTiles = (tout + tile - 1) / tile;
         int parts = channelParts(ctx, cout / 4, nTiles);
@@ -233,6 +233,24 @@ public final class CpuOps {
         });
         return out;
     }
+
+    /**
+     * {@code new float[rows][cols]}, with the rows of a large tensor allocated on {@code ctx}'s
+     * threads. Java zeroes every new array in the allocating thread: for a full-rate SEANet layer
+     * (64 x 240000, 61 MB) that is ~6 ms of one core before the conv starts, and a Mimi encode of
+     * 10 s allocates ~670 MB of such outputs, so on two threads the zeroing was a serial tenth of it.
+     */
+    static float[][] newRows(CpuContext ctx, int rows, int cols) {
+        if (ctx.threads() == 1 || rows < 2 || (long) rows * cols < PARALLEL_ALLOC_MIN) {
+            return new float[rows][cols];
+        }
+        float[][] y = new float[rows][];
+        ctx.parallelFor(rows, cols, r -> y[r] = new float[cols]);
+        return y;
+    }
+
+    /** Floats from which {@link #newRows} allocates rows in parallel (4 MB: a hand-over costs microseconds). */
+    static final long PARALLEL_ALLOC_MIN = 1L << 20;
 
     /** {@link #prefetchRows} runs unless {@code -Dvocodex.prefetch=false} (a switch for measuring it; results are identical). */
     static final boolean PREFETCH = !"false".equals(System.getProperty("vocodex.prefetch"));
@@ -427,7 +445,7 @@ public final class CpuOps {
         int cin = x.length;
         final int tx = cin == 0 ? 0 : x[0].length;
         final int nq = Math.max(0, qTo - qFrom);
-        float[][] out = new float[cout][nq * stride];
+        float[][] out = newRows(ctx, cout, nq * stride);
         if (nq == 0) {
             return out;
         }

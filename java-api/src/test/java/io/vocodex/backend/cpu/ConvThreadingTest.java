@@ -1,6 +1,7 @@
 package io.vocodex.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -46,6 +47,29 @@ class ConvThreadingTest {
                     assertArrayEquals(one[co], two[co], "channel " + co + " of " + cout);
                 }
             }
+        }
+    }
+
+    /** Large outputs are allocated (zeroed) row by row on the threads; small ones in one go. */
+    @Test
+    void largeOutputsAreAllocatedOnAllThreads() {
+        try (CpuContext ctx = new CpuContext(2)) {
+            long before = ctx.splitCalls();
+            float[][] big = CpuOps.newRows(ctx, 64, 1 << 15);
+            assertTrue(ctx.splitCalls() > before, "a 64 x 32768 output should be allocated on both threads");
+            assertEquals(64, big.length);
+            for (float[] row : big) {
+                assertEquals(1 << 15, row.length);
+                for (float v : row) {
+                    assertEquals(0f, v);
+                }
+            }
+            long mid = ctx.splitCalls();
+            float[][] small = CpuOps.newRows(ctx, 4, 100);
+            assertEquals(mid, ctx.splitCalls(), "a small output is allocated on the calling thread");
+            assertEquals(4, small.length);
+            assertEquals(100, small[3].length);
+            assertEquals(0, CpuOps.newRows(ctx, 3, 0)[2].length);
         }
     }
 }
