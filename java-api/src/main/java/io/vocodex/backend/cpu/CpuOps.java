@@ -1230,9 +1230,8 @@ public final class CpuOps {
         int hidden = h.length;
         int steps = x.length == 0 ? 0 : x[0].length;
         float[][] gx = linearColumns(ctx, x, wih, null, 4 * hidden); // (4H, T)
-        float[][] y = new float[hidden][steps];
         if (steps == 0) {
-            return y;
+            return new float[hidden][0];
         }
         float[] bsum = new float[4 * hidden];
         for (int o = 0; o < 4 * hidden; o++) {
@@ -1240,6 +1239,7 @@ public final class CpuOps {
         }
         if (steps < LSTM_PACK_MIN_STEPS) {
             // too few steps to repay repacking whh: row-major matrix-vector products
+            float[][] y = new float[hidden][steps];
             float[] gh = new float[4 * hidden];
             for (int t = 0; t < steps; t++) {
                 matVec(whh, 4 * hidden, hidden, h, gh);
@@ -1281,9 +1281,15 @@ public final class CpuOps {
             }
             gh[b] = new float[4 * nj];
         });
-        float[] hNext = new float[hidden];
+        // The steps read gx and write y one column at a time: in the (channels, time) layout each
+        // step touched 4H + H cache lines (4 bytes of each), 6 MB of them for 10 s, which pushed
+        // the recurrent weights out of the cores' caches. Step-major copies make each step's
+        // inputs and outputs contiguous; the values are the same.
+        float[][] gxByStep = transposeRows(ctx, gx);
+        float[][] yByStep = new float[steps][hidden];
         for (int t = 0; t < steps; t++) {
-            final int step = t;
+            final float[] gxt = gxByStep[t];
+            final float[] yt = yByStep[t];
             // each thread keeps its blocks from step to step: its share of whh stays in its core's cache
             ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, b -> {
                 int j0 = b * LSTM_BLOCK;
@@ -1300,21 +1306,47 @@ public final class CpuOps {
                 }
                 for (int jj = 0; jj < nj; jj++) {
                     int j = j0 + jj;
-                    float gi = (gx[j][step] + bsum[j]) + acc[jj];
-                    float gf = (gx[hidden + j][step] + bsum[hidden + j]) + acc[nj + jj];
-                    float gg = (gx[2 * hidden + j][step] + bsum[2 * hidden + j]) + acc[2 * nj + jj];
-                    float go = (gx[3 * hidden + j][step] + bsum[3 * hidden + j]) + acc[3 * nj + jj];
+                    float gi = (gxt[j] + bsum[j]) + acc[jj];
+                    float gf = (gxt[hidden + j] + bsum[hidden + j]) + acc[nj + jj];
+                    float gg = (gxt[2 * hidden + j] + bsum[2 * hidden + j]) + acc[2 * nj + jj];
+                    float go = (gxt[3 * hidden + j] + bsum[3 * hidden + j]) + acc[3 * nj + jj];
                     float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
                     c[j] = cn;
-                    float hn = sigmoid(go) * tanh(cn);
-                    hNext[j] = hn;
-                    y[j][step] = hn;
+                    yt[j] = sigmoid(go) * tanh(cn);
                 }
             });
-            System.arraycopy(hNext, 0, h, 0, hidden);
+            // h for the next step: every block has read the old h by now
+            System.arraycopy(yt, 0, h, 0, hidden);
         }
-        return y;
+        return transposeRows(ctx, yByStep);
     }
+
+    /**
+     * {@code a} transposed: {@code (R, C) -> (C, R)}, in 32 x 32 tiles (each tile's source and
+     * destination lines stay in L1), tiles of rows of the result split over the threads.
+     */
+    static float[][] transposeRows(CpuContext ctx, float[][] a) {
+        int rows = a.length;
+        int cols = rows == 0 ? 0 : a[0].length;
+        float[][] t = new float[cols][rows];
+        int bands = (cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
+        ctx.parallelFor(bands, (long) TRANSPOSE_TILE * rows / 4, band -> {
+            int c0 = band * TRANSPOSE_TILE;
+            int c1 = Math.min(cols, c0 + TRANSPOSE_TILE);
+            for (int r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE) {
+                int r1 = Math.min(rows, r0 + TRANSPOSE_TILE);
+                for (int r = r0; r < r1; r++) {
+                    float[] src = a[r];
+                    for (int c = c0; c < c1; c++) {
+                        t[c][r] = src[c];
+                    }
+                }
+            }
+        });
+        return t;
+    }
+
+    static final int TRANSPOSE_TILE = 32;
 
     /**
      * {@code (float) Math.tanh(v)}, bit for bit, about 3x faster. {@code Math.tanh} is not a JIT

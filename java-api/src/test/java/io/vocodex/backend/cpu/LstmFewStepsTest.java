@@ -55,6 +55,56 @@ class LstmFewStepsTest {
         }
     }
 
+    /**
+     * The long-sequence path of {@link CpuOps#lstmLayer} (packed recurrent weights, step-major gates
+     * and outputs) equals the streaming kernel run a few steps at a time, bit for bit: outputs and
+     * the final state, hidden sizes across and off the 64-unit blocks, 1 and 2 threads.
+     */
+    @Test
+    void longSequencesEqualTheStepKernelChunkByChunk() {
+        Random r = new Random(31);
+        for (int threads = 1; threads <= 2; threads++) {
+            try (CpuContext ctx = new CpuContext(threads)) {
+                for (int hidden : new int[] {5, 64, 70, 130}) {
+                    int in = 1 + r.nextInt(40);
+                    int steps = CpuOps.LSTM_PACK_MIN_STEPS + r.nextInt(60);
+                    float[][] x = rnd(r, in, steps);
+                    float[] wih = rnd(r, 1, 4 * hidden * in)[0];
+                    float[] whh = rnd(r, 1, 4 * hidden * hidden)[0];
+                    float[] bih = rnd(r, 1, 4 * hidden)[0];
+                    float[] bhh = rnd(r, 1, 4 * hidden)[0];
+                    float[] h1 = rnd(r, 1, hidden)[0];
+                    float[] c1 = rnd(r, 1, hidden)[0];
+                    float[] h2 = h1.clone();
+                    float[] c2 = c1.clone();
+                    float[][] whole = CpuOps.lstmLayer(ctx, x, wih, whh, bih, bhh, h1, c1);
+                    float[] wihT = CpuOps.transposeMatrix(wih, 4 * hidden, in);
+                    float[] whhT = CpuOps.transposeMatrix(whh, 4 * hidden, hidden);
+                    String at = "hidden " + hidden + ", " + steps + " steps, " + threads + " thread(s)";
+                    assertEquals(hidden, whole.length, at);
+                    for (int t0 = 0; t0 < steps; t0 += CpuOps.LSTM_PACK_MIN_STEPS - 1) {
+                        int t1 = Math.min(steps, t0 + CpuOps.LSTM_PACK_MIN_STEPS - 1);
+                        float[][] chunk = new float[in][t1 - t0];
+                        for (int i = 0; i < in; i++) {
+                            System.arraycopy(x[i], t0, chunk[i], 0, t1 - t0);
+                        }
+                        float[][] part = CpuOps.lstmLayerFewSteps(chunk, wihT, whhT, bih, bhh, h2, c2);
+                        for (int j = 0; j < hidden; j++) {
+                            for (int t = t0; t < t1; t++) {
+                                assertEquals(Float.floatToRawIntBits(part[j][t - t0]), Float.floatToRawIntBits(whole[j][t]),
+                                        "y " + j + "," + t + ", " + at);
+                            }
+                        }
+                    }
+                    for (int j = 0; j < hidden; j++) {
+                        assertEquals(Float.floatToRawIntBits(h2[j]), Float.floatToRawIntBits(h1[j]), "h " + j + ", " + at);
+                        assertEquals(Float.floatToRawIntBits(c2[j]), Float.floatToRawIntBits(c1[j]), "c " + j + ", " + at);
+                    }
+                }
+            }
+        }
+    }
+
     static float[][] rnd(Random r, int rows, int cols) {
         float[][] m = new float[rows][cols];
         for (float[] row : m) {
