@@ -1287,11 +1287,16 @@ public final class CpuOps {
         // inputs and outputs contiguous; the values are the same.
         float[][] gxByStep = transposeRows(ctx, gx);
         float[][] yByStep = new float[steps][hidden];
+        int shares = Math.min(blocks, ctx.threads()); // parallelForAffine's chunks: one per thread
         for (int t = 0; t < steps; t++) {
             final float[] gxt = gxByStep[t];
             final float[] yt = yByStep[t];
-            // each thread keeps its blocks from step to step: its share of whh stays in its core's cache
-            ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, b -> {
+            final boolean backwards = (t & 1) == 1;
+            // each thread keeps its blocks from step to step: its share of whh stays in its core's
+            // cache; and every other step walks its share backwards, so the blocks it ran last (still
+            // in cache when the share is larger than the cache) are the first it needs again
+            ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, item -> {
+                int b = backwards ? mirrorWithinShare(item, blocks, shares) : item;
                 int j0 = b * LSTM_BLOCK;
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
@@ -1319,6 +1324,22 @@ public final class CpuOps {
             System.arraycopy(yt, 0, h, 0, hidden);
         }
         return transposeRows(ctx, yByStep);
+    }
+
+    /**
+     * Item {@code i} of {@code n} mirrored within its share of {@link CpuContext#parallelForAffine}
+     * over {@code shares} threads (share {@code k} is {@code [n*k/shares, n*(k+1)/shares)}): the
+     * same items per thread, in reverse order.
+     */
+    static int mirrorWithinShare(int i, int n, int shares) {
+        for (int k = 0; k < shares; k++) {
+            int lo = (int) ((long) n * k / shares);
+            int hi = (int) ((long) n * (k + 1) / shares);
+            if (i < hi) {
+                return lo + hi - 1 - i;
+            }
+        }
+        return i;
     }
 
     /**
