@@ -16,13 +16,14 @@ class LstmFewStepsTest {
                 int hidden = 1 + r.nextInt(70);
                 int in = 1 + r.nextInt(50);
                 int steps = r.nextInt(CpuOps.LSTM_PACK_MIN_STEPS);
-                float[][] x = rnd(r, in, steps);
-                float[] wih = rnd(r, 1, 4 * hidden * in)[0];
-                float[] whh = rnd(r, 1, 4 * hidden * hidden)[0];
-                float[] bih = rnd(r, 1, 4 * hidden)[0];
-                float[] bhh = rnd(r, 1, 4 * hidden)[0];
-                float[] h1 = rnd(r, 1, hidden)[0];
-                float[] c1 = rnd(r, 1, hidden)[0];
+                Layer l = Layer.random(r, in, hidden, steps);
+                float[][] x = l.x;
+                float[] wih = l.wih;
+                float[] whh = l.whh;
+                float[] bih = l.bih;
+                float[] bhh = l.bhh;
+                float[] h1 = l.h;
+                float[] c1 = l.c;
                 float[] h2 = h1.clone();
                 float[] c2 = c1.clone();
                 float[][] want = CpuOps.lstmLayer(ctx, x, wih, whh, bih, bhh, h1, c1);
@@ -68,18 +69,17 @@ class LstmFewStepsTest {
                 for (int hidden : new int[] {5, 64, 70, 130}) {
                     int in = 1 + r.nextInt(40);
                     int steps = CpuOps.LSTM_PACK_MIN_STEPS + r.nextInt(60);
-                    float[][] x = rnd(r, in, steps);
-                    float[] wih = rnd(r, 1, 4 * hidden * in)[0];
-                    float[] whh = rnd(r, 1, 4 * hidden * hidden)[0];
-                    float[] bih = rnd(r, 1, 4 * hidden)[0];
-                    float[] bhh = rnd(r, 1, 4 * hidden)[0];
-                    float[] h1 = rnd(r, 1, hidden)[0];
-                    float[] c1 = rnd(r, 1, hidden)[0];
+                    Layer l = Layer.random(r, in, hidden, steps);
+                    float[][] x = l.x;
+                    float[] h1 = l.h;
+                    float[] c1 = l.c;
                     float[] h2 = h1.clone();
                     float[] c2 = c1.clone();
-                    float[][] whole = CpuOps.lstmLayer(ctx, x, wih, whh, bih, bhh, h1, c1);
-                    float[] wihT = CpuOps.transposeMatrix(wih, 4 * hidden, in);
-                    float[] whhT = CpuOps.transposeMatrix(whh, 4 * hidden, hidden);
+                    float[][] whole = CpuOps.lstmLayer(ctx, x, l.wih, l.whh, l.bih, l.bhh, h1, c1);
+                    float[] wihT = CpuOps.transposeMatrix(l.wih, 4 * hidden, in);
+                    float[] whhT = CpuOps.transposeMatrix(l.whh, 4 * hidden, hidden);
+                    float[] bih = l.bih;
+                    float[] bhh = l.bhh;
                     String at = "hidden " + hidden + ", " + steps + " steps, " + threads + " thread(s)";
                     assertEquals(hidden, whole.length, at);
                     for (int t0 = 0; t0 < steps; t0 += CpuOps.LSTM_PACK_MIN_STEPS - 1) {
@@ -135,6 +135,14 @@ class LstmFewStepsTest {
             }
         }
         return -1;
+    }
+
+    /** A random layer's input, weights and initial state. */
+    private record Layer(float[][] x, float[] wih, float[] whh, float[] bih, float[] bhh, float[] h, float[] c) {
+        static Layer random(Random r, int in, int hidden, int steps) {
+            return new Layer(rnd(r, in, steps), rnd(r, 1, 4 * hidden * in)[0], rnd(r, 1, 4 * hidden * hidden)[0],
+                    rnd(r, 1, 4 * hidden)[0], rnd(r, 1, 4 * hidden)[0], rnd(r, 1, hidden)[0], rnd(r, 1, hidden)[0]);
+        }
     }
 
     static float[][] rnd(Random r, int rows, int cols) {
