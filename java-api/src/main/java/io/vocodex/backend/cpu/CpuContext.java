@@ -68,7 +68,7 @@ public final class CpuContext implements AutoCloseable {
      * never changes what an element computes.
      */
     public void parallelFor(int n, long costPerItem, IntConsumer body) {
-        run(n, costPerItem, body, false);
+        run(n, costPerItem, body, false, false);
     }
 
     /**
@@ -80,10 +80,21 @@ public final class CpuContext implements AutoCloseable {
      * whoever is free, so no call waits on it.
      */
     public void parallelForAffine(int n, long costPerItem, IntConsumer body) {
-        run(n, costPerItem, body, true);
+        run(n, costPerItem, body, true, false);
     }
 
-    private void run(int n, long costPerItem, IntConsumer body, boolean affine) {
+    /**
+     * {@link #parallelForAffine}, with each chunk's items run in descending order when
+     * {@code backwards} (each thread still runs the same items). Calling it with {@code backwards}
+     * alternating walks every thread's data back and forth: when a thread's share is larger than
+     * its core's cache, the items it ran last, still cached, are the first it runs next (an LSTM's
+     * 4 MB of recurrent weights against a 2 MB L2).
+     */
+    public void parallelForAffine(int n, long costPerItem, boolean backwards, IntConsumer body) {
+        run(n, costPerItem, body, true, backwards);
+    }
+
+    private void run(int n, long costPerItem, IntConsumer body, boolean affine, boolean backwards) {
         if (n <= 0) {
             return;
         }
@@ -91,13 +102,13 @@ public final class CpuContext implements AutoCloseable {
         // to mean "always split" overflowed it into a negative total: StreamHub's ticks of 8 or
         // more streams ran on one thread)
         if (workers.length == 0 || n == 1 || costPerItem < (MIN_PARALLEL_WORK + n - 1) / n) {
-            for (int i = 0; i < n; i++) {
-                body.accept(i);
+            for (int k = 0; k < n; k++) {
+                body.accept(backwards ? n - 1 - k : k);
             }
             return;
         }
         splitCalls.incrementAndGet();
-        Chunks chunks = new Chunks(n, Math.min(n, affine ? threads : threads * CHUNKS_PER_THREAD), body, affine);
+        Chunks chunks = new Chunks(n, Math.min(n, affine ? threads : threads * CHUNKS_PER_THREAD), body, affine, backwards);
         for (Worker w : workers) {
             w.offer(chunks);
         }
@@ -194,13 +205,16 @@ public final class CpuContext implements AutoCloseable {
         private final AtomicInteger finished = new AtomicInteger();
         /** Per-chunk claims when each thread starts at its own chunk (null: claimed in order). */
         private final java.util.concurrent.atomic.AtomicIntegerArray claimed;
+        /** Each chunk's items in descending order. */
+        private final boolean backwards;
         private volatile Throwable failure;
 
-        Chunks(int n, int count, IntConsumer body, boolean affine) {
+        Chunks(int n, int count, IntConsumer body, boolean affine, boolean backwards) {
             this.n = n;
             this.count = count;
             this.body = body;
             this.claimed = affine ? new java.util.concurrent.atomic.AtomicIntegerArray(count) : null;
+            this.backwards = backwards;
         }
 
         /** The next chunk for thread {@code self} to run, or -1 when none is left. */
@@ -227,8 +241,8 @@ public final class CpuContext implements AutoCloseable {
                     if (failure == null) {
                         int from = (int) ((long) n * c / count);
                         int to = (int) ((long) n * (c + 1) / count);
-                        for (int i = from; i < to; i++) {
-                            body.accept(i);
+                        for (int k = from; k < to; k++) {
+                            body.accept(backwards ? from + to - 1 - k : k);
                         }
                     }
                 } catch (Throwable t) {

@@ -236,9 +236,9 @@ public final class CpuOps {
 
     /**
      * {@code new float[rows][cols]}, with the rows of a large tensor allocated on {@code ctx}'s
-     * threads. Java zeroes every new array in the allocating thread: for a full-rate SEANet layer
-     * (64 x 240000, 61 MB) that is ~6 ms of one core before the conv starts, and a Mimi encode of
-     * 10 s allocates ~670 MB of such outputs, so on two threads the zeroing was a serial tenth of it.
+     * threads. Java zeroes every new array in the allocating thread, before the conv starts: a
+     * full-rate SEANet layer's output is 61 MB (64 x 240000), and a Mimi encode of 10 s allocates
+     * ~670 MB of such outputs (JMH {@code -prof gc}), zeroed on one thread until this.
      */
     static float[][] newRows(CpuContext ctx, int rows, int cols) {
         if (ctx.threads() == 1 || rows < 2 || (long) rows * cols < PARALLEL_ALLOC_MIN) {
@@ -1285,18 +1285,15 @@ public final class CpuOps {
         // step touched 4H + H cache lines (4 bytes of each), 6 MB of them for 10 s, which pushed
         // the recurrent weights out of the cores' caches. Step-major copies make each step's
         // inputs and outputs contiguous; the values are the same.
-        float[][] gxByStep = transposeRows(ctx, gx);
+        float[][] gxByStep = TransformerOps.transpose(ctx, gx);
         float[][] yByStep = new float[steps][hidden];
-        int shares = Math.min(blocks, ctx.threads()); // parallelForAffine's chunks: one per thread
         for (int t = 0; t < steps; t++) {
             final float[] gxt = gxByStep[t];
             final float[] yt = yByStep[t];
-            final boolean backwards = (t & 1) == 1;
             // each thread keeps its blocks from step to step: its share of whh stays in its core's
             // cache; and every other step walks its share backwards, so the blocks it ran last (still
             // in cache when the share is larger than the cache) are the first it needs again
-            ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, item -> {
-                int b = backwards ? mirrorWithinShare(item, blocks, shares) : item;
+            ctx.parallelForAffine(blocks, 4L * LSTM_BLOCK * hidden, (t & 1) == 1, b -> {
                 int j0 = b * LSTM_BLOCK;
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
@@ -1323,51 +1320,8 @@ public final class CpuOps {
             // h for the next step: every block has read the old h by now
             System.arraycopy(yt, 0, h, 0, hidden);
         }
-        return transposeRows(ctx, yByStep);
+        return TransformerOps.transpose(ctx, yByStep);
     }
-
-    /**
-     * Item {@code i} of {@code n} mirrored within its share of {@link CpuContext#parallelForAffine}
-     * over {@code shares} threads (share {@code k} is {@code [n*k/shares, n*(k+1)/shares)}): the
-     * same items per thread, in reverse order.
-     */
-    static int mirrorWithinShare(int i, int n, int shares) {
-        for (int k = 0; k < shares; k++) {
-            int lo = (int) ((long) n * k / shares);
-            int hi = (int) ((long) n * (k + 1) / shares);
-            if (i < hi) {
-                return lo + hi - 1 - i;
-            }
-        }
-        return i;
-    }
-
-    /**
-     * {@code a} transposed: {@code (R, C) -> (C, R)}, in 32 x 32 tiles (each tile's source and
-     * destination lines stay in L1), tiles of rows of the result split over the threads.
-     */
-    static float[][] transposeRows(CpuContext ctx, float[][] a) {
-        int rows = a.length;
-        int cols = rows == 0 ? 0 : a[0].length;
-        float[][] t = new float[cols][rows];
-        int bands = (cols + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
-        ctx.parallelFor(bands, (long) TRANSPOSE_TILE * rows / 4, band -> {
-            int c0 = band * TRANSPOSE_TILE;
-            int c1 = Math.min(cols, c0 + TRANSPOSE_TILE);
-            for (int r0 = 0; r0 < rows; r0 += TRANSPOSE_TILE) {
-                int r1 = Math.min(rows, r0 + TRANSPOSE_TILE);
-                for (int r = r0; r < r1; r++) {
-                    float[] src = a[r];
-                    for (int c = c0; c < c1; c++) {
-                        t[c][r] = src[c];
-                    }
-                }
-            }
-        });
-        return t;
-    }
-
-    static final int TRANSPOSE_TILE = 32;
 
     /**
      * {@code (float) Math.tanh(v)}, bit for bit, about 3x faster. {@code Math.tanh} is not a JIT

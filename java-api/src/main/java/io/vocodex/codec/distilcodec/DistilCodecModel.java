@@ -6,6 +6,7 @@ import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CodebookSearch;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.TransformerOps;
 import io.vocodex.backend.cpu.MelOps;
 import io.vocodex.backend.cpu.NnOps;
 import io.vocodex.codec.CodecModel;
@@ -332,7 +333,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         float[][] chunk = new float[perGroup][];
         System.arraycopy(latent, g * perGroup, chunk, 0, perGroup);
         float[][] p = projectIn[g] == null ? chunk : CpuOps.linearColumns(ctx, chunk, projectIn[g], projectInB[g], config.codebookDim());
-        return transpose(p);
+        return TransformerOps.transpose(p);
     }
 
     /** Codes {@code [G*R][T]} (row {@code g*R + r}) of a pre-quantization latent. */
@@ -493,18 +494,6 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
             System.arraycopy(y, (s - from) * hop, out, s * hop, (e - s) * hop);
         }
         return out;
-    }
-
-    static float[][] transpose(float[][] x) {
-        int c = x.length;
-        int t = Frames.length(x);
-        float[][] y = new float[t][c];
-        for (int i = 0; i < c; i++) {
-            for (int j = 0; j < t; j++) {
-                y[j][i] = x[i][j];
-            }
-        }
-        return y;
     }
 
     // ------------------------------------------------------------------ CodecModel

@@ -12,17 +12,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CpuContextTest {
-    @Test
-    void parallelForRunsEveryIndexExactlyOnce() {
+    /** How a test calls one of the loops. */
+    private interface Loop {
+        void run(CpuContext ctx, int n, java.util.function.IntConsumer body);
+    }
+
+    private static void assertEveryIndexRunsOnce(String name, Loop loop, int[] sizes, int reps) {
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuContext ctx = new CpuContext(threads)) {
-                for (int n : new int[] {1, 2, 3, 7, 8, 100, 1001}) {
+                for (int n : sizes) {
                     AtomicIntegerArray hits = new AtomicIntegerArray(n);
-                    for (int rep = 0; rep < 20; rep++) {
-                        ctx.parallelFor(n, 1_000_000L, hits::incrementAndGet);
+                    for (int rep = 0; rep < reps; rep++) {
+                        loop.run(ctx, n, hits::incrementAndGet);
                     }
                     for (int i = 0; i < n; i++) {
-                        assertEquals(20, hits.get(i), "threads=" + threads + " n=" + n + " i=" + i);
+                        assertEquals(reps, hits.get(i), name + " threads=" + threads + " n=" + n + " i=" + i);
                     }
                 }
             }
@@ -30,20 +34,60 @@ class CpuContextTest {
     }
 
     @Test
+    void parallelForRunsEveryIndexExactlyOnce() {
+        assertEveryIndexRunsOnce("parallelFor", (ctx, n, body) -> ctx.parallelFor(n, 1_000_000L, body),
+                new int[] {1, 2, 3, 7, 8, 100, 1001}, 20);
+    }
+
+    @Test
     void parallelForAffineRunsEveryIndexExactlyOnce() {
+        int[] sizes = {1, 2, 3, 7, 8, 100};
+        assertEveryIndexRunsOnce("parallelForAffine", (ctx, n, body) -> ctx.parallelForAffine(n, 1_000_000L, body), sizes, 200);
+        assertEveryIndexRunsOnce("parallelForAffine backwards",
+                (ctx, n, body) -> ctx.parallelForAffine(n, 1_000_000L, true, body), sizes, 200);
+    }
+
+    /**
+     * Backwards, every chunk's items run in descending order (an LSTM walks each thread's weight
+     * blocks back and forth): on one thread the whole range, on more each thread's share.
+     */
+    @Test
+    void parallelForAffineBackwardsRunsEachChunkInDescendingOrder() {
         for (int threads = 1; threads <= 3; threads++) {
             try (CpuContext ctx = new CpuContext(threads)) {
-                for (int n : new int[] {1, 2, 3, 7, 8, 100}) {
-                    AtomicIntegerArray hits = new AtomicIntegerArray(n);
-                    for (int rep = 0; rep < 200; rep++) {
-                        ctx.parallelForAffine(n, 1_000_000L, hits::incrementAndGet);
-                    }
-                    for (int i = 0; i < n; i++) {
-                        assertEquals(200, hits.get(i), "threads=" + threads + " n=" + n + " i=" + i);
+                for (int n : new int[] {1, 2, 5, 8, 13}) {
+                    int chunks = Math.min(n, threads);
+                    for (int rep = 0; rep < 50; rep++) {
+                        java.util.Map<Thread, java.util.List<Integer>> seen = new java.util.concurrent.ConcurrentHashMap<>();
+                        ctx.parallelForAffine(n, 1_000_000L, true,
+                                i -> seen.computeIfAbsent(Thread.currentThread(), t -> new java.util.ArrayList<>()).add(i));
+                        for (java.util.List<Integer> order : seen.values()) {
+                            for (int k = 1; k < order.size(); k++) {
+                                int a = order.get(k - 1);
+                                int b = order.get(k);
+                                boolean sameChunk = chunkOf(a, n, chunks) == chunkOf(b, n, chunks);
+                                assertTrue(!sameChunk || b < a, "threads=" + threads + " n=" + n + ": " + order);
+                            }
+                        }
                     }
                 }
             }
         }
+        try (CpuContext ctx = CpuContext.singleThreaded()) {
+            java.util.List<Integer> order = new java.util.ArrayList<>();
+            ctx.parallelForAffine(4, 1_000_000L, true, order::add);
+            assertEquals(java.util.List.of(3, 2, 1, 0), order);
+        }
+    }
+
+    /** The chunk of item {@code i}: {@code [n*c/chunks, n*(c+1)/chunks)}. */
+    private static int chunkOf(int i, int n, int chunks) {
+        for (int c = 0; c < chunks; c++) {
+            if (i < (int) ((long) n * (c + 1) / chunks)) {
+                return c;
+            }
+        }
+        return -1;
     }
 
     /** With a worker that keeps up, each thread runs its own share: the worker's chunk is the second half. */

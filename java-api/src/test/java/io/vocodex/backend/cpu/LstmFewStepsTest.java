@@ -105,38 +105,6 @@ class LstmFewStepsTest {
         }
     }
 
-    /** Every other LSTM step walks each thread's share of blocks backwards: a permutation within each share. */
-    @Test
-    void mirroringKeepsEachShareItsOwnBlocks() {
-        for (int n = 1; n <= 20; n++) {
-            for (int shares = 1; shares <= Math.min(n, 5); shares++) {
-                boolean[] seen = new boolean[n];
-                for (int i = 0; i < n; i++) {
-                    int m = CpuOps.mirrorWithinShare(i, n, shares);
-                    int share = shareOf(i, n, shares);
-                    assertEquals(share, shareOf(m, n, shares), "item " + i + " of " + n + " over " + shares);
-                    assertEquals(i, CpuOps.mirrorWithinShare(m, n, shares), "an involution");
-                    seen[m] = true;
-                }
-                for (int i = 0; i < n; i++) {
-                    assertEquals(true, seen[i], "item " + i + " of " + n + " over " + shares + " is hit");
-                }
-            }
-        }
-        assertEquals(3, CpuOps.mirrorWithinShare(0, 8, 2));
-        assertEquals(4, CpuOps.mirrorWithinShare(7, 8, 2));
-        assertEquals(7, CpuOps.mirrorWithinShare(0, 8, 1));
-    }
-
-    private static int shareOf(int i, int n, int shares) {
-        for (int k = 0; k < shares; k++) {
-            if (i < (int) ((long) n * (k + 1) / shares)) {
-                return k;
-            }
-        }
-        return -1;
-    }
-
     /** A random layer's input, weights and initial state. */
     private record Layer(float[][] x, float[] wih, float[] whh, float[] bih, float[] bhh, float[] h, float[] c) {
         static Layer random(Random r, int in, int hidden, int steps) {

@@ -36,6 +36,25 @@ class TransformerOpsTest {
         assertTrue(Math.abs(expected - actual) <= tol, what + ": expected " + expected + ", got " + actual);
     }
 
+    /** The tiled transpose, serial and threaded, on shapes across and off its 32 x 32 tiles. */
+    @Test
+    void transposeMovesEveryElement() {
+        try (CpuContext ctx = new CpuContext(2)) {
+            for (int[] shape : new int[][] {{0, 0}, {1, 1}, {3, 70}, {33, 32}, {64, 750}, {2048, 5}}) {
+                float[][] x = rand(shape[0], shape[1], 1.0);
+                for (float[][] y : new float[][][] {TransformerOps.transpose(x), TransformerOps.transpose(ctx, x)}) {
+                    assertEquals(shape[0] == 0 ? 0 : shape[1], y.length, "rows of " + shape[0] + " x " + shape[1]);
+                    for (int c = 0; c < y.length; c++) {
+                        assertEquals(shape[0], y[c].length);
+                        for (int r = 0; r < shape[0]; r++) {
+                            assertEquals(x[r][c], y[c][r], "(" + r + ", " + c + ") of " + shape[0] + " x " + shape[1]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** The threaded layer norm (four rows side by side) gives the serial one's bits, whatever the row count. */
     @Test
     void threadedLayerNormEqualsTheSerialOne() {
