@@ -306,7 +306,7 @@ public final class CodebookSearch {
     /**
      * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}): each tile
      * is walked in blocks of {@link VectorSearch#CODES} codes; for each block the dimensions go by in
-     * slices copied to a contiguous L1 scratch, four frames at a time with their sums in registers.
+     * slices copied to a contiguous L1 scratch, four (or six) frames at a time with their sums in registers.
      * The same fma chain per (frame, code), the same distances offered in the same ascending code
      * order per frame: the same winners.
      */
@@ -314,7 +314,8 @@ public final class CodebookSearch {
             int tileTo, int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
         int dim = book.dim;
         int codes = VectorSearch.CODES;
-        int slots = (n + 3) / 4 * 4;
+        int frames = VectorSearch.FRAMES;
+        int slots = (n + frames - 1) / frames * frames;
         // (frame, code) sums of one block (all zero when dim is 0); slots past n reread the last
         // frame and are never offered
         float[][] acc = new float[slots][codes];
@@ -337,9 +338,8 @@ public final class CodebookSearch {
                 for (int d0 = 0; d0 < dim; d0 += VectorSearch.DIMS) {
                     int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
                     VectorSearch.copyBlock(book.tileRows, rowBase, c0, cw, d0, d1, block);
-                    for (int s = 0; s < slots; s += 4) {
-                        VectorSearch.block4(block, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
-                                acc[s], acc[s + 1], acc[s + 2], acc[s + 3], d0 == 0);
+                    for (int s = 0; s < slots; s += frames) {
+                        VectorSearch.frames(block, d0, d1, in, acc, s, d0 == 0);
                     }
                 }
                 int code0 = first + c0;

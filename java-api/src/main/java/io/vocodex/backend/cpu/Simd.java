@@ -50,6 +50,9 @@ public final class Simd {
 
     /** Why the Vector API kernels are not in use, or a description of the ones in use. */
     public static String reason() {
-        return ENABLED ? "Vector API kernels, " + VectorConv.lanes() + " float lanes" : REASON;
+        return ENABLED
+                ? "Vector API kernels, " + VectorConv.lanes() + " float lanes, register blocks "
+                        + VectorConv.width() / VectorConv.lanes() + " vectors wide"
+                : REASON;
     }
 }

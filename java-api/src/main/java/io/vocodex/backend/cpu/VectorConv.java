@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   acc = 0;  for j = 0 .. terms-1:  acc = fma(w[co*wStride + j], rows[j][base + offs[j] + l], acc)
  * </pre>
  * i.e. every output element is exactly the contract's chain of fused multiply-adds over the terms in
- * ascending order. Lanes are output positions (a block is {@link #width()} = 4 vectors of them) and
- * six output channels (then four, then one) share each loaded input vector, so 24 accumulators stay
+ * ascending order. Lanes are output positions (a block is {@link #width()} = 4 vectors of them
+ * with 512-bit vectors, 2 with narrower ones: {@link TwoVectorBlocks}) and
+ * six output channels (then four, then one) share each loaded input vector, so 24 (12) accumulators stay
  * in registers while the terms stream through; the terms are walked in slices of {@value #TERMS_PER_PASS} (whose input rows
  * then stay in L1 for all output channels) and the accumulators are stored to and reloaded from a
  * scratch block between slices, which rounds nothing (a float store is exact). Hence the results are
@@ -26,9 +27,14 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorConv {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int W = 4 * L;
+    /**
+     * Four vectors per block where the vectors are 512 bits wide (AVX-512: 32 registers hold the 24
+     * accumulators); two, in {@link TwoVectorBlocks}, on narrower units (AVX2's 16 registers).
+     */
+    private static final boolean FOUR_VECTORS = TwoVectorBlocks.FOUR_VECTORS;
+    private static final int W = FOUR_VECTORS ? 4 * L : TwoVectorBlocks.W;
 
-    /** Terms per pass over a block: 64 input rows x 4 vectors stay within L1 for all channels. */
+    /** Terms per pass over a block: 64 input rows x one block width stay within L1 for all channels. */
     static final int TERMS_PER_PASS = 64;
 
     private VectorConv() {
@@ -117,14 +123,26 @@ final class VectorConv {
                 }
                 boolean first = j0 == 0;
                 int co = c0;
-                for (; co < sixesEnd; co += 6) {
-                    block6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
-                }
-                for (; co + 4 <= c1; co += 4) {
-                    block4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
-                }
-                for (; co < c1; co++) {
-                    block1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                if (FOUR_VECTORS) {
+                    for (; co < sixesEnd; co += 6) {
+                        block6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    }
+                    for (; co + 4 <= c1; co += 4) {
+                        block4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    }
+                    for (; co < c1; co++) {
+                        block1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                    }
+                } else {
+                    for (; co < sixesEnd; co += 6) {
+                        TwoVectorBlocks.conv6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    }
+                    for (; co + 4 <= c1; co += 4) {
+                        TwoVectorBlocks.conv4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    }
+                    for (; co < c1; co++) {
+                        TwoVectorBlocks.conv1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                    }
                 }
             }
             for (int co = c0; co < c1; co++) {
@@ -401,11 +419,11 @@ final class VectorConv {
         int o = 0;
         if (L == 16) {
             // 256 outputs per pass (a whole packed LSTM block row): each row is read in one sweep
-            for (; o + 4 * W <= nOut; o += 4 * W) {
+            for (; o + 16 * L <= nOut; o += 16 * L) {
                 matVec16(rows, nIn, v, y, o);
             }
         }
-        for (; o + 2 * W <= nOut; o += 2 * W) {
+        for (; o + 8 * L <= nOut; o += 8 * L) {
             FloatVector a0 = FloatVector.broadcast(S, 0f);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
@@ -513,7 +531,7 @@ final class VectorConv {
      * {@code y[t][o0 + o] = sum_i panel[i][o] * x[t][i]} for {@code o < width}, each output the fma
      * chain over {@code i} ascending from 0 (the contract of
      * {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}). Six (then four, then
-     * one) rows x four vectors of outputs accumulate in registers; the inputs go in passes of
+     * one) rows x four (or two: {@link TwoVectorBlocks}) vectors of outputs accumulate in registers; the inputs go in passes of
      * {@value #INPUTS_PER_PASS}, whose weight slice is reused from L1 by every row of the tile.
      */
     static void linearPanel(float[][] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
@@ -525,15 +543,28 @@ final class VectorConv {
                 int i1 = Math.min(in, i0 + INPUTS_PER_PASS);
                 boolean first = i0 == 0;
                 int t = 0;
-                for (; t + 6 <= rows; t += 6) {
-                    rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
-                }
-                for (; t + 4 <= rows; t += 4) {
-                    rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
-                            acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
-                }
-                for (; t < rows; t++) {
-                    rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                if (FOUR_VECTORS) {
+                    for (; t + 6 <= rows; t += 6) {
+                        rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
+                    }
+                    for (; t + 4 <= rows; t += 4) {
+                        rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                                acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
+                    }
+                    for (; t < rows; t++) {
+                        rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                    }
+                } else {
+                    for (; t + 6 <= rows; t += 6) {
+                        TwoVectorBlocks.rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
+                    }
+                    for (; t + 4 <= rows; t += 4) {
+                        TwoVectorBlocks.rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                                acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
+                    }
+                    for (; t < rows; t++) {
+                        TwoVectorBlocks.rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                    }
                 }
             }
             for (int t = 0; t < rows; t++) {

@@ -5,10 +5,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link CodebookSearch}'s dot products on the Vector API (when {@link Simd#enabled()}): a block of
- * {@link #CODES} codes (four vectors) x {@value #DIMS} dimensions of one tile is copied into a contiguous scratch
- * (32 KiB, kept in L1; the tile's own rows are 2 KiB apart, which maps a block's lines onto a few L1
+ * {@link #CODES} codes (four vectors; two on units narrower than 512 bits) x {@value #DIMS} dimensions of one tile is copied into a contiguous scratch
+ * (at most 32 KiB, kept in L1; the tile's own rows are 2 KiB apart, which maps a block's lines onto a few L1
  * sets), and four frames at a time stream through it with their 4 x 4 vector accumulators in
- * registers. Every accumulator lane is one (frame, code) dot product advanced by
+ * registers (six frames x 2 vectors in {@link TwoVectorBlocks#search6}). Every accumulator lane is one (frame, code) dot product advanced by
  * {@code fma(x_d, e_nd, acc)} with {@code d} ascending, exactly {@link CodebookSearch}'s plain
  * kernel's chain, so the distances and codes are identical.
  *
@@ -22,8 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorSearch {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Codes per block: the kernel's four vectors. */
-    static final int CODES = 4 * L;
+    /** Four frames x four vectors with 512-bit vectors; six frames x two vectors ({@link TwoVectorBlocks#search6}) on narrower units. */
+    private static final boolean FOUR_VECTORS = TwoVectorBlocks.FOUR_VECTORS;
+    /** Codes per block: the kernel's four (or two) vectors. */
+    static final int CODES = FOUR_VECTORS ? 4 * L : TwoVectorBlocks.W;
+    /** Frames per kernel call: {@link #frames} reads {@code in[s .. s + FRAMES - 1]}. */
+    static final int FRAMES = FOUR_VECTORS ? 4 : 6;
     /** Dimensions per block: {@code CODES * DIMS} floats (32 KiB with 16 lanes) stay in L1. */
     static final int DIMS = 128;
 
@@ -46,10 +50,24 @@ final class VectorSearch {
     }
 
     /**
+     * {@code sums[s + r][c] = fma(in[s + r][d], block[(d - d0) * CODES + c], sums[s + r][c])} for
+     * {@code d} ascending in {@code [d0, d1)}, {@code c < CODES} and {@link #FRAMES} frames {@code r};
+     * {@code first}: the sums start from 0.
+     */
+    static void frames(float[] block, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
+        if (FOUR_VECTORS) {
+            block4(block, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
+                    sums[s], sums[s + 1], sums[s + 2], sums[s + 3], first);
+        } else {
+            TwoVectorBlocks.search6(block, CODES, d0, d1, in, sums, s, first);
+        }
+    }
+
+    /**
      * {@code aK[c] = fma(xK[d], block[(d - d0) * CODES + c], aK[c])} for {@code d} ascending in
      * {@code [d0, d1)} and {@code c < CODES}, four frames; {@code first}: the sums start from 0.
      */
-    static void block4(float[] block, int d0, int d1, float[] x0, float[] x1, float[] x2, float[] x3,
+    private static void block4(float[] block, int d0, int d1, float[] x0, float[] x1, float[] x2, float[] x3,
                        float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {

@@ -20,6 +20,31 @@ class SimdTest {
     }
 
     /**
+     * The build also runs the kernel tests with {@code -Dvocodex.simd.blockVectors=2} and {@code =4},
+     * so that both register-block shapes are checked on every machine, whatever its vector width.
+     */
+    @Test
+    void theRegisterBlockShapeIsTheOneThisRunAsksFor() {
+        String asked = System.getProperty("vocodex.simd.blockVectors", "");
+        if (!Simd.enabled() || asked.isEmpty()) {
+            return;
+        }
+        assertEquals(Integer.parseInt(asked), VectorConv.width() / VectorConv.lanes(), Simd.reason());
+        assertEquals(asked.equals("4"), TwoVectorBlocks.FOUR_VECTORS);
+    }
+
+    @Test
+    void theDefaultShapeFollowsTheVectorWidthAndBadSettingsAreRefused() {
+        assertEquals(true, TwoVectorBlocks.chooseFourVectors("", 16));
+        assertEquals(false, TwoVectorBlocks.chooseFourVectors("", 8));
+        assertEquals(false, TwoVectorBlocks.chooseFourVectors("2", 16));
+        assertEquals(true, TwoVectorBlocks.chooseFourVectors("4", 8));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TwoVectorBlocks.chooseFourVectors("3", 8));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("\"3\""), e.getMessage());
+    }
+
+    /**
      * JDK 20 removed the Vector API's byte-array methods that VectorElu and VectorSilu use on Java 17;
      * the detection must agree with the running JDK, or those kernels fail with NoSuchMethodError
      * (they did on JDK 25 before the check existed).
