@@ -536,6 +536,18 @@ final class VectorConv {
      */
     static void linearPanel(float[][] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
         int rows = t1 - t0;
+        if (!FOUR_VECTORS && rows < 4) {
+            // A streaming step's one to three rows. The two-vector blocks would walk every panel row
+            // once per 16 outputs, one cache line of it each time: 16 passes over a 256-wide panel,
+            // which is 8 MB for a 512 x 16-tap conv, beyond a Zen 3 core's 512 KB L2. matVecRows
+            // reads eight vectors of each panel row per pass. Same fma chain per output: the same bits.
+            float[] line = new float[width];
+            for (int t = t0; t < t1; t++) {
+                matVecRows(panel, in, x[t], line, width);
+                System.arraycopy(line, 0, y[t], o0, width);
+            }
+            return;
+        }
         int vecWidth = width - width % W;
         float[][] acc = new float[rows][W];
         for (int c = 0; c < vecWidth; c += W) {
