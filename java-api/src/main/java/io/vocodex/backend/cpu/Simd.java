@@ -33,7 +33,9 @@ public final class Simd {
                     reason = "the preferred float vector has only " + lanes + " lane(s)";
                 }
             } catch (Throwable t) { // LinkageError, or the module's classes failing to initialise
-                reason = "the Vector API could not be used: " + t;
+                // a kernel class's failed initialiser (e.g. a bad -Dvocodex.simd.blockVectors) says why in its cause
+                Throwable why = t instanceof ExceptionInInitializerError && t.getCause() != null ? t.getCause() : t;
+                reason = "the Vector API could not be used: " + why;
             }
         }
         REASON = reason;
