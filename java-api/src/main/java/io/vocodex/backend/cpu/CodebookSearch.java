@@ -305,7 +305,7 @@ public final class CodebookSearch {
 
     /**
      * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}): each tile
-     * is walked in blocks of {@link VectorSearch#CODES} codes; for each block the dimensions go by in
+     * is walked in groups of {@link VectorSearch#GROUP_CODES} codes; for each group the dimensions go by in
      * slices copied to a contiguous L1 scratch, four (or six) frames at a time with their sums in registers.
      * The same fma chain per (frame, code), the same distances offered in the same ascending code
      * order per frame: the same winners.
@@ -313,7 +313,7 @@ public final class CodebookSearch {
     private static void searchRangeVector(float[][] x, int from, int n, float[] xx, TiledCodebook book, int tileFrom,
             int tileTo, int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
         int dim = book.dim;
-        int codes = VectorSearch.CODES;
+        int codes = VectorSearch.GROUP_CODES;
         int frames = VectorSearch.FRAMES;
         int slots = (n + frames - 1) / frames * frames;
         // (frame, code) sums of one block (all zero when dim is 0); slots past n reread the last
@@ -339,7 +339,9 @@ public final class CodebookSearch {
                     int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
                     VectorSearch.copyBlock(book.tileRows, rowBase, c0, cw, d0, d1, block);
                     for (int s = 0; s < slots; s += frames) {
-                        VectorSearch.frames(block, d0, d1, in, acc, s, d0 == 0);
+                        for (int b = 0; b * VectorSearch.CODES < cw; b++) {
+                            VectorSearch.frames(block, b, d0, d1, in, acc, s, d0 == 0);
+                        }
                     }
                 }
                 int code0 = first + c0;

@@ -305,9 +305,10 @@ final class TwoVectorBlocks {
 
     /**
      * Six frames x two vectors of codes: {@code VectorSearch.block4}'s loop; frame {@code r} of the
-     * call is {@code in[s + r]} and its sums go to {@code sums[s + r]}; {@code codes}: the block's row stride.
+     * call is {@code in[s + r]} and its sums go to {@code sums[s + r][sumOff ..]}; the block starts at
+     * {@code block[blockOff]}, {@code codes} floats per dimension.
      */
-    static void search6(float[] block, int codes, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
+    static void search6(float[] block, int codes, int blockOff, int d0, int d1, float[][] in, float[][] sums, int sumOff, int s, boolean first) {
         float[] x0 = in[s], y0 = sums[s];
         float[] x1 = in[s + 1], y1 = sums[s + 1];
         float[] x2 = in[s + 2], y2 = sums[s + 2];
@@ -319,20 +320,20 @@ final class TwoVectorBlocks {
             a00 = FloatVector.zero(S);
             a01 = a00; a10 = a00; a11 = a00; a20 = a00; a21 = a00; a30 = a00; a31 = a00; a40 = a00; a41 = a00; a50 = a00; a51 = a00;
         } else {
-            a00 = FloatVector.fromArray(S, y0, 0);
-            a01 = FloatVector.fromArray(S, y0, L);
-            a10 = FloatVector.fromArray(S, y1, 0);
-            a11 = FloatVector.fromArray(S, y1, L);
-            a20 = FloatVector.fromArray(S, y2, 0);
-            a21 = FloatVector.fromArray(S, y2, L);
-            a30 = FloatVector.fromArray(S, y3, 0);
-            a31 = FloatVector.fromArray(S, y3, L);
-            a40 = FloatVector.fromArray(S, y4, 0);
-            a41 = FloatVector.fromArray(S, y4, L);
-            a50 = FloatVector.fromArray(S, y5, 0);
-            a51 = FloatVector.fromArray(S, y5, L);
+            a00 = FloatVector.fromArray(S, y0, sumOff);
+            a01 = FloatVector.fromArray(S, y0, sumOff + L);
+            a10 = FloatVector.fromArray(S, y1, sumOff);
+            a11 = FloatVector.fromArray(S, y1, sumOff + L);
+            a20 = FloatVector.fromArray(S, y2, sumOff);
+            a21 = FloatVector.fromArray(S, y2, sumOff + L);
+            a30 = FloatVector.fromArray(S, y3, sumOff);
+            a31 = FloatVector.fromArray(S, y3, sumOff + L);
+            a40 = FloatVector.fromArray(S, y4, sumOff);
+            a41 = FloatVector.fromArray(S, y4, sumOff + L);
+            a50 = FloatVector.fromArray(S, y5, sumOff);
+            a51 = FloatVector.fromArray(S, y5, sumOff + L);
         }
-        for (int d = d0, o = 0; d < d1; d++, o += codes) {
+        for (int d = d0, o = blockOff; d < d1; d++, o += codes) {
             FloatVector w0 = FloatVector.fromArray(S, block, o);
             FloatVector w1 = FloatVector.fromArray(S, block, o + L);
             FloatVector b0 = FloatVector.broadcast(S, x0[d]);
@@ -354,17 +355,17 @@ final class TwoVectorBlocks {
             a50 = w0.fma(b5, a50);
             a51 = w1.fma(b5, a51);
         }
-        a00.intoArray(y0, 0);
-        a01.intoArray(y0, L);
-        a10.intoArray(y1, 0);
-        a11.intoArray(y1, L);
-        a20.intoArray(y2, 0);
-        a21.intoArray(y2, L);
-        a30.intoArray(y3, 0);
-        a31.intoArray(y3, L);
-        a40.intoArray(y4, 0);
-        a41.intoArray(y4, L);
-        a50.intoArray(y5, 0);
-        a51.intoArray(y5, L);
+        a00.intoArray(y0, sumOff);
+        a01.intoArray(y0, sumOff + L);
+        a10.intoArray(y1, sumOff);
+        a11.intoArray(y1, sumOff + L);
+        a20.intoArray(y2, sumOff);
+        a21.intoArray(y2, sumOff + L);
+        a30.intoArray(y3, sumOff);
+        a31.intoArray(y3, sumOff + L);
+        a40.intoArray(y4, sumOff);
+        a41.intoArray(y4, sumOff + L);
+        a50.intoArray(y5, sumOff);
+        a51.intoArray(y5, sumOff + L);
     }
 }

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link CodebookSearch}'s dot products on the Vector API (when {@link Simd#enabled()}): a block of
- * {@link #CODES} codes (four vectors; two on units narrower than 512 bits) x {@value #DIMS} dimensions of one tile is copied into a contiguous scratch
+ * {@link #GROUP_CODES} codes (one block of four vectors, or four blocks of two on units narrower than 512 bits) x {@link #DIMS} dimensions of one tile is copied into a contiguous scratch
  * (at most 32 KiB, kept in L1; the tile's own rows are 2 KiB apart, which maps a block's lines onto a few L1
  * sets), and four frames at a time stream through it with their 4 x 4 vector accumulators in
  * registers (six frames x 2 vectors in {@link TwoVectorBlocks#search6}). Every accumulator lane is one (frame, code) dot product advanced by
@@ -28,38 +28,56 @@ final class VectorSearch {
     static final int CODES = FOUR_VECTORS ? 4 * L : TwoVectorBlocks.W;
     /** Frames per kernel call: {@link #frames} reads {@code in[s .. s + FRAMES - 1]}. */
     static final int FRAMES = FOUR_VECTORS ? 4 : 6;
-    /** Dimensions per block: {@code CODES * DIMS} floats (32 KiB with 16 lanes) stay in L1. */
-    static final int DIMS = 128;
+    /**
+     * Blocks per copied group: one with four-vector blocks; four with two-vector ones, so that a
+     * group is 64 codes either way. Each frame group's inputs then serve 64 codes from L1 (with
+     * 16-code groups, every input row was read four times as often), and each codebook row is
+     * copied 256 bytes at a time rather than one 64-byte line.
+     */
+    static final int BLOCKS_PER_GROUP = FOUR_VECTORS ? 1 : 4;
+    /** Codes per copied group. */
+    static final int GROUP_CODES = BLOCKS_PER_GROUP * CODES;
+    /** Dimensions per group: {@code GROUP_CODES * DIMS} floats (32 KiB with 16 lanes, 16 KiB with 8) stay in L1. */
+    static final int DIMS = FOUR_VECTORS ? 128 : 64;
 
     private VectorSearch() {
     }
 
     /**
-     * Copies codes {@code [c0, c0 + cw)} of the tile whose dimension {@code d} is row
-     * {@code rows[rowBase + d]}, dimensions {@code [d0, d1)}, into {@code block[(d - d0) * CODES + c]};
-     * codes past {@code cw} are zero (their sums are never read).
+     * Copies codes {@code [c0, c0 + cw)} ({@code cw <= GROUP_CODES}) of the tile whose dimension
+     * {@code d} is row {@code rows[rowBase + d]}, dimensions {@code [d0, d1)}, into the group's
+     * blocks: code {@code c} of block {@code b = c / CODES} at
+     * {@code block[b * DIMS * CODES + (d - d0) * CODES + c % CODES]}; codes past {@code cw} are zero
+     * (their sums are never read).
      */
     static void copyBlock(float[][] rows, int rowBase, int c0, int cw, int d0, int d1, float[] block) {
         for (int d = d0; d < d1; d++) {
-            int o = (d - d0) * CODES;
-            System.arraycopy(rows[rowBase + d], c0, block, o, cw);
-            if (cw < CODES) {
-                java.util.Arrays.fill(block, o + cw, o + CODES, 0f);
+            float[] row = rows[rowBase + d];
+            for (int b = 0; b < BLOCKS_PER_GROUP; b++) {
+                int o = b * DIMS * CODES + (d - d0) * CODES;
+                int n = Math.max(0, Math.min(CODES, cw - b * CODES));
+                if (n > 0) { // a block past the last code would start past the end of a short tile's rows
+                    System.arraycopy(row, c0 + b * CODES, block, o, n);
+                }
+                if (n < CODES) {
+                    java.util.Arrays.fill(block, o + n, o + CODES, 0f);
+                }
             }
         }
     }
 
     /**
-     * {@code sums[s + r][c] = fma(in[s + r][d], block[(d - d0) * CODES + c], sums[s + r][c])} for
-     * {@code d} ascending in {@code [d0, d1)}, {@code c < CODES} and {@link #FRAMES} frames {@code r};
+     * {@code sums[s + r][b * CODES + c] = fma(in[s + r][d], block[b * DIMS * CODES + (d - d0) * CODES + c], ...)}
+     * for {@code d} ascending in {@code [d0, d1)}, {@code c < CODES} and {@link #FRAMES} frames
+     * {@code r}: block {@code b} of the group ({@code b = 0} with four-vector blocks);
      * {@code first}: the sums start from 0.
      */
-    static void frames(float[] block, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
+    static void frames(float[] block, int b, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
         if (FOUR_VECTORS) {
             block4(block, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
                     sums[s], sums[s + 1], sums[s + 2], sums[s + 3], first);
         } else {
-            TwoVectorBlocks.search6(block, CODES, d0, d1, in, sums, s, first);
+            TwoVectorBlocks.search6(block, CODES, b * DIMS * CODES, d0, d1, in, sums, b * CODES, s, first);
         }
     }
 
