@@ -123,24 +123,25 @@ final class VectorConv {
                 }
                 boolean first = j0 == 0;
                 int co = c0;
-                if (FOUR_VECTORS) {
-                    for (; co < sixesEnd; co += 6) {
+                // FOUR_VECTORS is a constant: C2 keeps one call per loop
+                for (; co < sixesEnd; co += 6) {
+                    if (FOUR_VECTORS) {
                         block6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
-                    }
-                    for (; co + 4 <= c1; co += 4) {
-                        block4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
-                    }
-                    for (; co < c1; co++) {
-                        block1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
-                    }
-                } else {
-                    for (; co < sixesEnd; co += 6) {
+                    } else {
                         TwoVectorBlocks.conv6(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
                     }
-                    for (; co + 4 <= c1; co += 4) {
+                }
+                for (; co + 4 <= c1; co += 4) {
+                    if (FOUR_VECTORS) {
+                        block4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
+                    } else {
                         TwoVectorBlocks.conv4(src, so, sb, w, co * wStride + j0, wStride, j0, j1, acc, (co - c0) * W, first);
                     }
-                    for (; co < c1; co++) {
+                }
+                for (; co < c1; co++) {
+                    if (FOUR_VECTORS) {
+                        block1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
+                    } else {
                         TwoVectorBlocks.conv1(src, so, sb, w, co * wStride + j0, j0, j1, acc, (co - c0) * W, first);
                     }
                 }
@@ -555,26 +556,26 @@ final class VectorConv {
                 int i1 = Math.min(in, i0 + INPUTS_PER_PASS);
                 boolean first = i0 == 0;
                 int t = 0;
-                if (FOUR_VECTORS) {
-                    for (; t + 6 <= rows; t += 6) {
+                for (; t + 6 <= rows; t += 6) {
+                    if (FOUR_VECTORS) {
                         rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
-                    }
-                    for (; t + 4 <= rows; t += 4) {
-                        rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
-                                acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
-                    }
-                    for (; t < rows; t++) {
-                        rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
-                    }
-                } else {
-                    for (; t + 6 <= rows; t += 6) {
+                    } else {
                         TwoVectorBlocks.rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
                     }
-                    for (; t + 4 <= rows; t += 4) {
+                }
+                for (; t + 4 <= rows; t += 4) {
+                    if (FOUR_VECTORS) {
+                        rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                                acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
+                    } else {
                         TwoVectorBlocks.rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
                                 acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
                     }
-                    for (; t < rows; t++) {
+                }
+                for (; t < rows; t++) {
+                    if (FOUR_VECTORS) {
+                        rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                    } else {
                         TwoVectorBlocks.rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
                     }
                 }
