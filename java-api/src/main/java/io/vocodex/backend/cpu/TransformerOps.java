@@ -224,20 +224,20 @@ public final class TransformerOps {
         if (x[0].length != in) {
             throw new IllegalArgumentException("linear input has " + x[0].length + " features, weight takes " + in);
         }
-        final int panels = w.panels.length;
+        final int panels = w.panelCount();
         final int tile = rowTile(rows, panels, ctx.threads());
         final int tiles = (rows + tile - 1) / tile;
         ctx.parallelFor(panels * tiles, (long) Math.min(out, PackedLinear.PANEL) * in * tile, u -> {
             int p = u / tiles;
             int t0 = (u % tiles) * tile;
             int t1 = Math.min(rows, t0 + tile);
-            float[][] panel = w.panels[p];
             int o0 = p * PackedLinear.PANEL;
-            int width = Math.min(PackedLinear.PANEL, out - o0);
+            int width = w.panelWidth(p);
             if (Simd.enabled()) {
-                VectorConv.linearPanel(panel, in, x, t0, t1, width, y, o0);
+                VectorConv.linearPanel(w.flat[p], in, x, t0, t1, width, y, o0);
                 return;
             }
+            float[][] panel = w.rows[p];
             float[][] acc = new float[t1 - t0][width];
             for (int i0 = 0; i0 < in; i0 += CpuOps.CHUNK) {
                 int cnt = Math.min(CpuOps.CHUNK, in - i0);

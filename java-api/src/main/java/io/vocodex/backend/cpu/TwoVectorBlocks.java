@@ -179,7 +179,7 @@ final class TwoVectorBlocks {
     }
 
     /** Six rows x two vectors of a linear panel's outputs: {@code VectorConv.rows6}'s loop. */
-    static void rows6(float[][] panel, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
+    static void rows6(float[] panel, int ld, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
         float[] x0 = x[t], x1 = x[t + 1], x2 = x[t + 2], x3 = x[t + 3], x4 = x[t + 4], x5 = x[t + 5];
         float[] y0 = acc[at], y1 = acc[at + 1], y2 = acc[at + 2], y3 = acc[at + 3], y4 = acc[at + 4], y5 = acc[at + 5];
         FloatVector a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
@@ -201,9 +201,9 @@ final class TwoVectorBlocks {
             a51 = FloatVector.fromArray(S, y5, L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
-            FloatVector w0 = FloatVector.fromArray(S, wr, c);
-            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
+            int r = i * ld + c;
+            FloatVector w0 = FloatVector.fromArray(S, panel, r);
+            FloatVector w1 = FloatVector.fromArray(S, panel, r + L);
             FloatVector b0 = FloatVector.broadcast(S, x0[i]);
             a00 = w0.fma(b0, a00);
             a01 = w1.fma(b0, a01);
@@ -238,7 +238,7 @@ final class TwoVectorBlocks {
     }
 
     /** Four rows x two vectors of outputs. */
-    static void rows4(float[][] panel, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,
+    static void rows4(float[] panel, int ld, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,
                       float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
         if (first) {
@@ -255,9 +255,9 @@ final class TwoVectorBlocks {
             a31 = FloatVector.fromArray(S, y3, L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
-            FloatVector w0 = FloatVector.fromArray(S, wr, c);
-            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
+            int r = i * ld + c;
+            FloatVector w0 = FloatVector.fromArray(S, panel, r);
+            FloatVector w1 = FloatVector.fromArray(S, panel, r + L);
             FloatVector b0 = FloatVector.broadcast(S, x0[i]);
             a00 = w0.fma(b0, a00);
             a01 = w1.fma(b0, a01);
@@ -282,7 +282,7 @@ final class TwoVectorBlocks {
     }
 
     /** One row x two vectors of outputs. */
-    static void rows1(float[][] panel, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
+    static void rows1(float[] panel, int ld, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
         FloatVector a00, a01;
         if (first) {
             a00 = FloatVector.zero(S);
@@ -292,9 +292,9 @@ final class TwoVectorBlocks {
             a01 = FloatVector.fromArray(S, y0, L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
-            FloatVector w0 = FloatVector.fromArray(S, wr, c);
-            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
+            int r = i * ld + c;
+            FloatVector w0 = FloatVector.fromArray(S, panel, r);
+            FloatVector w1 = FloatVector.fromArray(S, panel, r + L);
             FloatVector b0 = FloatVector.broadcast(S, x0[i]);
             a00 = w0.fma(b0, a00);
             a01 = w1.fma(b0, a01);

@@ -524,6 +524,166 @@ final class VectorConv {
         a14.intoArray(y, o + 14 * L);
         a15.intoArray(y, o + 15 * L);
     }
+    /** Inputs per pass of {@link #matVecPanel}: a pass's slice of a 256-wide panel (256 KB) stays in L2 for the next row. */
+    static final int MATVEC_INPUTS = 256;
+
+    /**
+     * {@link #linearPanel} for one to three rows (a streaming step): eight or sixteen vectors of
+     * outputs per register block, so that each pass reads 512 bytes or a whole 1 KB panel row per
+     * input and the weights stream from memory; the 4- and 6-row blocks would hop to the next
+     * panel row after 4 vectors, or after one cache line with 8 lanes (a 512 x 16-tap conv's panel
+     * is 8 MB, beyond a Zen 3 core's 512 KB L2, and was then re-read 16 times). The inputs go in
+     * passes of {@value #MATVEC_INPUTS} so that the second and third rows find the pass's weights in
+     * L2. Each output is the same fma chain over {@code i} ascending from 0: the same bits as the
+     * blocks.
+     */
+    static void matVecPanel(float[] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
+        int rows = t1 - t0;
+        float[][] acc = new float[rows][width];
+        int o = 0;
+        if (L == 16) {
+            for (; o + 16 * L <= width; o += 16 * L) {
+                for (int i0 = 0; i0 < in; i0 += MATVEC_INPUTS) {
+                    int i1 = Math.min(in, i0 + MATVEC_INPUTS);
+                    for (int t = 0; t < rows; t++) {
+                        matVec16(panel, width, o, i0, i1, x[t0 + t], acc[t], i0 == 0);
+                    }
+                }
+            }
+        }
+        for (; o + 8 * L <= width; o += 8 * L) {
+            for (int i0 = 0; i0 < in; i0 += MATVEC_INPUTS) {
+                int i1 = Math.min(in, i0 + MATVEC_INPUTS);
+                for (int t = 0; t < rows; t++) {
+                    matVec8(panel, width, o, i0, i1, x[t0 + t], acc[t], i0 == 0);
+                }
+            }
+        }
+        for (; o + L <= width; o += L) {
+            for (int t = 0; t < rows; t++) {
+                float[] v = x[t0 + t];
+                FloatVector a = FloatVector.broadcast(S, 0f);
+                for (int i = 0; i < in; i++) {
+                    a = FloatVector.fromArray(S, panel, i * width + o).fma(FloatVector.broadcast(S, v[i]), a);
+                }
+                a.intoArray(acc[t], o);
+            }
+        }
+        for (; o < width; o++) {
+            for (int t = 0; t < rows; t++) {
+                float[] v = x[t0 + t];
+                float a = 0f;
+                for (int i = 0; i < in; i++) {
+                    a = Math.fma(panel[i * width + o], v[i], a);
+                }
+                acc[t][o] = a;
+            }
+        }
+        for (int t = 0; t < rows; t++) {
+            System.arraycopy(acc[t], 0, y[t0 + t], o0, width);
+        }
+    }
+
+    /** Inputs {@code [i0, i1)} of outputs {@code o .. o+16L-1} of one row: sixteen accumulators. */
+    private static void matVec16(float[] panel, int ld, int o, int i0, int i1, float[] v, float[] y, boolean first) {
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15;
+        if (first) {
+            a0 = FloatVector.broadcast(S, 0f);
+            a1 = a0; a2 = a0; a3 = a0; a4 = a0; a5 = a0; a6 = a0; a7 = a0; a8 = a0; a9 = a0; a10 = a0; a11 = a0; a12 = a0; a13 = a0; a14 = a0; a15 = a0;
+        } else {
+            a0 = FloatVector.fromArray(S, y, o + 0 * L);
+            a1 = FloatVector.fromArray(S, y, o + 1 * L);
+            a2 = FloatVector.fromArray(S, y, o + 2 * L);
+            a3 = FloatVector.fromArray(S, y, o + 3 * L);
+            a4 = FloatVector.fromArray(S, y, o + 4 * L);
+            a5 = FloatVector.fromArray(S, y, o + 5 * L);
+            a6 = FloatVector.fromArray(S, y, o + 6 * L);
+            a7 = FloatVector.fromArray(S, y, o + 7 * L);
+            a8 = FloatVector.fromArray(S, y, o + 8 * L);
+            a9 = FloatVector.fromArray(S, y, o + 9 * L);
+            a10 = FloatVector.fromArray(S, y, o + 10 * L);
+            a11 = FloatVector.fromArray(S, y, o + 11 * L);
+            a12 = FloatVector.fromArray(S, y, o + 12 * L);
+            a13 = FloatVector.fromArray(S, y, o + 13 * L);
+            a14 = FloatVector.fromArray(S, y, o + 14 * L);
+            a15 = FloatVector.fromArray(S, y, o + 15 * L);
+        }
+        // r stepped by ld, not recomputed as i * ld + o: about 1.5x the memory throughput (C2, Zen 4)
+        for (int i = i0, r = i0 * ld + o; i < i1; i++, r += ld) {
+            FloatVector b = FloatVector.broadcast(S, v[i]);
+            a0 = FloatVector.fromArray(S, panel, r + 0 * L).fma(b, a0);
+            a1 = FloatVector.fromArray(S, panel, r + 1 * L).fma(b, a1);
+            a2 = FloatVector.fromArray(S, panel, r + 2 * L).fma(b, a2);
+            a3 = FloatVector.fromArray(S, panel, r + 3 * L).fma(b, a3);
+            a4 = FloatVector.fromArray(S, panel, r + 4 * L).fma(b, a4);
+            a5 = FloatVector.fromArray(S, panel, r + 5 * L).fma(b, a5);
+            a6 = FloatVector.fromArray(S, panel, r + 6 * L).fma(b, a6);
+            a7 = FloatVector.fromArray(S, panel, r + 7 * L).fma(b, a7);
+            a8 = FloatVector.fromArray(S, panel, r + 8 * L).fma(b, a8);
+            a9 = FloatVector.fromArray(S, panel, r + 9 * L).fma(b, a9);
+            a10 = FloatVector.fromArray(S, panel, r + 10 * L).fma(b, a10);
+            a11 = FloatVector.fromArray(S, panel, r + 11 * L).fma(b, a11);
+            a12 = FloatVector.fromArray(S, panel, r + 12 * L).fma(b, a12);
+            a13 = FloatVector.fromArray(S, panel, r + 13 * L).fma(b, a13);
+            a14 = FloatVector.fromArray(S, panel, r + 14 * L).fma(b, a14);
+            a15 = FloatVector.fromArray(S, panel, r + 15 * L).fma(b, a15);
+        }
+        a0.intoArray(y, o + 0 * L);
+        a1.intoArray(y, o + 1 * L);
+        a2.intoArray(y, o + 2 * L);
+        a3.intoArray(y, o + 3 * L);
+        a4.intoArray(y, o + 4 * L);
+        a5.intoArray(y, o + 5 * L);
+        a6.intoArray(y, o + 6 * L);
+        a7.intoArray(y, o + 7 * L);
+        a8.intoArray(y, o + 8 * L);
+        a9.intoArray(y, o + 9 * L);
+        a10.intoArray(y, o + 10 * L);
+        a11.intoArray(y, o + 11 * L);
+        a12.intoArray(y, o + 12 * L);
+        a13.intoArray(y, o + 13 * L);
+        a14.intoArray(y, o + 14 * L);
+        a15.intoArray(y, o + 15 * L);
+    }
+
+    /** Inputs {@code [i0, i1)} of outputs {@code o .. o+8L-1} of one row: eight accumulators. */
+    private static void matVec8(float[] panel, int ld, int o, int i0, int i1, float[] v, float[] y, boolean first) {
+        FloatVector a0, a1, a2, a3, a4, a5, a6, a7;
+        if (first) {
+            a0 = FloatVector.broadcast(S, 0f);
+            a1 = a0; a2 = a0; a3 = a0; a4 = a0; a5 = a0; a6 = a0; a7 = a0;
+        } else {
+            a0 = FloatVector.fromArray(S, y, o + 0 * L);
+            a1 = FloatVector.fromArray(S, y, o + 1 * L);
+            a2 = FloatVector.fromArray(S, y, o + 2 * L);
+            a3 = FloatVector.fromArray(S, y, o + 3 * L);
+            a4 = FloatVector.fromArray(S, y, o + 4 * L);
+            a5 = FloatVector.fromArray(S, y, o + 5 * L);
+            a6 = FloatVector.fromArray(S, y, o + 6 * L);
+            a7 = FloatVector.fromArray(S, y, o + 7 * L);
+        }
+        // r stepped by ld, not recomputed as i * ld + o: about 1.5x the memory throughput (C2, Zen 4)
+        for (int i = i0, r = i0 * ld + o; i < i1; i++, r += ld) {
+            FloatVector b = FloatVector.broadcast(S, v[i]);
+            a0 = FloatVector.fromArray(S, panel, r + 0 * L).fma(b, a0);
+            a1 = FloatVector.fromArray(S, panel, r + 1 * L).fma(b, a1);
+            a2 = FloatVector.fromArray(S, panel, r + 2 * L).fma(b, a2);
+            a3 = FloatVector.fromArray(S, panel, r + 3 * L).fma(b, a3);
+            a4 = FloatVector.fromArray(S, panel, r + 4 * L).fma(b, a4);
+            a5 = FloatVector.fromArray(S, panel, r + 5 * L).fma(b, a5);
+            a6 = FloatVector.fromArray(S, panel, r + 6 * L).fma(b, a6);
+            a7 = FloatVector.fromArray(S, panel, r + 7 * L).fma(b, a7);
+        }
+        a0.intoArray(y, o + 0 * L);
+        a1.intoArray(y, o + 1 * L);
+        a2.intoArray(y, o + 2 * L);
+        a3.intoArray(y, o + 3 * L);
+        a4.intoArray(y, o + 4 * L);
+        a5.intoArray(y, o + 5 * L);
+        a6.intoArray(y, o + 6 * L);
+        a7.intoArray(y, o + 7 * L);
+    }
+
     /** Inputs per pass of {@link #linearPanel}: a pass's weight slice (inputs x 4 vectors) stays in L1. */
     static final int INPUTS_PER_PASS = 128;
 
@@ -535,18 +695,10 @@ final class VectorConv {
      * one) rows x four (or two: {@link TwoVectorBlocks}) vectors of outputs accumulate in registers; the inputs go in passes of
      * {@value #INPUTS_PER_PASS}, whose weight slice is reused from L1 by every row of the tile.
      */
-    static void linearPanel(float[][] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
+    static void linearPanel(float[] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
         int rows = t1 - t0;
-        if (!FOUR_VECTORS && rows < 4) {
-            // A streaming step's one to three rows. The two-vector blocks would walk every panel row
-            // once per 16 outputs, one cache line of it each time: 16 passes over a 256-wide panel,
-            // which is 8 MB for a 512 x 16-tap conv, beyond a Zen 3 core's 512 KB L2. matVecRows
-            // reads eight vectors of each panel row per pass. Same fma chain per output: the same bits.
-            float[] line = new float[width];
-            for (int t = t0; t < t1; t++) {
-                matVecRows(panel, in, x[t], line, width);
-                System.arraycopy(line, 0, y[t], o0, width);
-            }
+        if (rows < 4) {
+            matVecPanel(panel, in, x, t0, t1, width, y, o0);
             return;
         }
         int vecWidth = width - width % W;
@@ -558,25 +710,25 @@ final class VectorConv {
                 int t = 0;
                 for (; t + 6 <= rows; t += 6) {
                     if (FOUR_VECTORS) {
-                        rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
+                        rows6(panel, width, c, i0, i1, x, t0 + t, acc, t, first);
                     } else {
-                        TwoVectorBlocks.rows6(panel, c, i0, i1, x, t0 + t, acc, t, first);
+                        TwoVectorBlocks.rows6(panel, width, c, i0, i1, x, t0 + t, acc, t, first);
                     }
                 }
                 for (; t + 4 <= rows; t += 4) {
                     if (FOUR_VECTORS) {
-                        rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                        rows4(panel, width, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
                                 acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
                     } else {
-                        TwoVectorBlocks.rows4(panel, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
+                        TwoVectorBlocks.rows4(panel, width, c, i0, i1, x[t0 + t], x[t0 + t + 1], x[t0 + t + 2], x[t0 + t + 3],
                                 acc[t], acc[t + 1], acc[t + 2], acc[t + 3], first);
                     }
                 }
                 for (; t < rows; t++) {
                     if (FOUR_VECTORS) {
-                        rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                        rows1(panel, width, c, i0, i1, x[t0 + t], acc[t], first);
                     } else {
-                        TwoVectorBlocks.rows1(panel, c, i0, i1, x[t0 + t], acc[t], first);
+                        TwoVectorBlocks.rows1(panel, width, c, i0, i1, x[t0 + t], acc[t], first);
                     }
                 }
             }
@@ -589,7 +741,7 @@ final class VectorConv {
                 float[] xr = x[t];
                 float a = 0f;
                 for (int i = 0; i < in; i++) {
-                    a = Math.fma(panel[i][o], xr[i], a);
+                    a = Math.fma(panel[i * width + o], xr[i], a);
                 }
                 y[t][o0 + o] = a;
             }
@@ -600,7 +752,7 @@ final class VectorConv {
      * Six rows x four vectors of outputs: 24 accumulators, so each loaded weight vector serves six
      * rows. {@link #rows4} and {@link #rows1} are the same loop written out for the remaining rows.
      */
-    private static void rows6(float[][] panel, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
+    private static void rows6(float[] panel, int ld, int c, int i0, int i1, float[][] x, int t, float[][] acc, int at, boolean first) {
         float[] x0 = x[t], x1 = x[t + 1], x2 = x[t + 2], x3 = x[t + 3], x4 = x[t + 4], x5 = x[t + 5];
         float[] y0 = acc[at], y1 = acc[at + 1], y2 = acc[at + 2], y3 = acc[at + 3], y4 = acc[at + 4], y5 = acc[at + 5];
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
@@ -634,11 +786,11 @@ final class VectorConv {
             a53 = FloatVector.fromArray(S, y5, 3 * L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
-            FloatVector w0 = FloatVector.fromArray(S, wr, c);
-            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
-            FloatVector w2 = FloatVector.fromArray(S, wr, c + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(S, wr, c + 3 * L);
+            int r = i * ld + c;
+            FloatVector w0 = FloatVector.fromArray(S, panel, r);
+            FloatVector w1 = FloatVector.fromArray(S, panel, r + L);
+            FloatVector w2 = FloatVector.fromArray(S, panel, r + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, panel, r + 3 * L);
             FloatVector b0 = FloatVector.broadcast(S, x0[i]);
             a00 = w0.fma(b0, a00);
             a01 = w1.fma(b0, a01);
@@ -696,7 +848,7 @@ final class VectorConv {
         a53.intoArray(y5, 3 * L);
     }
 
-    private static void rows4(float[][] panel, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,
+    private static void rows4(float[] panel, int ld, int c, int i0, int i1, float[] x0, float[] x1, float[] x2, float[] x3,
                               float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
@@ -724,11 +876,11 @@ final class VectorConv {
             a33 = FloatVector.fromArray(S, y3, 3 * L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
-            FloatVector w0 = FloatVector.fromArray(S, wr, c);
-            FloatVector w1 = FloatVector.fromArray(S, wr, c + L);
-            FloatVector w2 = FloatVector.fromArray(S, wr, c + 2 * L);
-            FloatVector w3 = FloatVector.fromArray(S, wr, c + 3 * L);
+            int r = i * ld + c;
+            FloatVector w0 = FloatVector.fromArray(S, panel, r);
+            FloatVector w1 = FloatVector.fromArray(S, panel, r + L);
+            FloatVector w2 = FloatVector.fromArray(S, panel, r + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, panel, r + 3 * L);
             FloatVector b = FloatVector.broadcast(S, x0[i]);
             a00 = w0.fma(b, a00);
             a01 = w1.fma(b, a01);
@@ -768,7 +920,7 @@ final class VectorConv {
         a33.intoArray(y3, 3 * L);
     }
 
-    private static void rows1(float[][] panel, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
+    private static void rows1(float[] panel, int ld, int c, int i0, int i1, float[] x0, float[] y0, boolean first) {
         FloatVector a0, a1, a2, a3;
         if (first) {
             a0 = FloatVector.broadcast(S, 0f);
@@ -782,12 +934,12 @@ final class VectorConv {
             a3 = FloatVector.fromArray(S, y0, 3 * L);
         }
         for (int i = i0; i < i1; i++) {
-            float[] wr = panel[i];
+            int r = i * ld + c;
             FloatVector b = FloatVector.broadcast(S, x0[i]);
-            a0 = FloatVector.fromArray(S, wr, c).fma(b, a0);
-            a1 = FloatVector.fromArray(S, wr, c + L).fma(b, a1);
-            a2 = FloatVector.fromArray(S, wr, c + 2 * L).fma(b, a2);
-            a3 = FloatVector.fromArray(S, wr, c + 3 * L).fma(b, a3);
+            a0 = FloatVector.fromArray(S, panel, r).fma(b, a0);
+            a1 = FloatVector.fromArray(S, panel, r + L).fma(b, a1);
+            a2 = FloatVector.fromArray(S, panel, r + 2 * L).fma(b, a2);
+            a3 = FloatVector.fromArray(S, panel, r + 3 * L).fma(b, a3);
         }
         a0.intoArray(y0, 0);
         a1.intoArray(y0, L);

@@ -115,10 +115,11 @@ class TransformerOpsTest {
     void packedLinearRowsIsBitIdenticalToThePlainLoop() {
         // outputs across panels (one ragged), inputs not a multiple of the chunk, rows across tiles
         // (the Vector API kernel: 6- and 4-row groups and leftover rows, 64-output blocks and
-        // leftover outputs, more than one 128-input pass; with two-vector blocks, one to three rows
-        // take the matrix-vector path: eight-vector, one-vector and scalar outputs)
+        // leftover outputs, more than one 128-input pass; one to three rows take the matrix-vector
+        // path: sixteen-, eight-, one-vector and scalar outputs, more than one 256-input pass)
         int[][] shapes = {{1, 23, 70}, {2, 300, 13}, {37, 513, 70}, {70, 256, 6}, {5, 1, 1},
-                {7, 200, 300}, {9, 640, 129}, {4, 64, 256}, {10, 200, 130}, {15, 70, 33}, {3, 530, 300}};
+                {7, 200, 300}, {9, 640, 129}, {4, 64, 256}, {10, 200, 130}, {15, 70, 33}, {3, 530, 300},
+                {1, 520, 600}, {2, 777, 257}};
         try (CpuContext three = new CpuContext(3)) {
             for (int[] sh : shapes) {
                 int rows = sh[0];
