@@ -68,16 +68,10 @@ final class VectorVq {
                 for (int i = 0; i < padded; i += 4) {
                     block4(codebookT, codeNorms, pm, mxx, dim, i, c, laneDist, laneCode, i * L, scratch);
                 }
-            }
-        }
-        if (padded < 4 && blocksEnd > n0) {
-            // one to three frames (a streaming step): each frame's dot products with all the codes
-            // at once, a whole codebook row per dimension, so that the codebook streams from memory
-            // in row order (register blocks read four vectors of a row, then hop to the next row)
-            float[] dots = new float[blocksEnd - n0];
-            for (int i = 0; i < g; i++) {
-                rowDots(codebookT, pm[i], dim, n0, dots);
-                keepFirstMinimum(dots, 0, blocksEnd - n0, mxx[i], codeNorms, n0, laneDist, laneCode, i * L);
+            } else {
+                for (int i = 0; i < g; i++) {
+                    block1(codebookT, codeNorms, pm[i], mxx[i], dim, c, laneDist, laneCode, i * L, scratch);
+                }
             }
         }
         for (int c = blocksEnd; c < vectorsEnd; c += L) {
@@ -167,22 +161,24 @@ final class VectorVq {
         a13.intoArray(scratch, W + 3 * L);
     }
 
-    /**
-     * One frame's dot products with codes {@code c0 .. c0 + dots.length - 1} (a multiple of the
-     * vector length) into {@code dots}, a dimension at a time: per lane the chain of
-     * {@link #block2}, {@code acc = e_d * (-2x_d) + acc} from 0 in dimension order (the partial sums
-     * go through {@code dots}, which changes no bit).
-     */
-    private static void rowDots(float[][] cb, float[] m, int dim, int c0, float[] dots) {
-        java.util.Arrays.fill(dots, 0f);
-        int n = dots.length;
+    /** One frame x four vectors of codes (the frames left over by {@link #block4}). */
+    private static void block1(float[][] cb, float[] norms, float[] m, float xt, int dim, int c,
+                               float[] laneDist, int[] laneCode, int lo, float[] scratch) {
+        FloatVector a0 = FloatVector.broadcast(S, 0f);
+        FloatVector a1 = a0, a2 = a0, a3 = a0;
         for (int d = 0; d < dim; d++) {
             float[] row = cb[d];
             FloatVector s = FloatVector.broadcast(S, m[d]);
-            for (int k = 0; k < n; k += L) {
-                FloatVector.fromArray(S, row, c0 + k).mul(s).add(FloatVector.fromArray(S, dots, k)).intoArray(dots, k);
-            }
+            a0 = FloatVector.fromArray(S, row, c).mul(s).add(a0);
+            a1 = FloatVector.fromArray(S, row, c + L).mul(s).add(a1);
+            a2 = FloatVector.fromArray(S, row, c + 2 * L).mul(s).add(a2);
+            a3 = FloatVector.fromArray(S, row, c + 3 * L).mul(s).add(a3);
         }
+        a0.intoArray(scratch, 0);
+        a1.intoArray(scratch, L);
+        a2.intoArray(scratch, 2 * L);
+        a3.intoArray(scratch, 3 * L);
+        keepFirstMinimum(scratch, 0, W, xt, norms, c, laneDist, laneCode, lo);
     }
 
     /** One frame x one vector of codes (the whole vectors after the last block). */
