@@ -1257,14 +1257,23 @@ public final class CpuOps {
             return y;
         }
         int blocks = (hidden + LSTM_BLOCK - 1) / LSTM_BLOCK;
-        float[][][] packed = new float[blocks][hidden][];
+        // With the Vector API each block is one array, input row after input row (a row of 4 * nj
+        // weights per input): the step's product then streams its block from cache or memory as the
+        // packed linears do (docs/perf-history.md); the plain loops keep one array per input row.
+        final boolean simd = Simd.enabled();
+        float[][][] packed = simd ? null : new float[blocks][hidden][];
+        float[][] packedFlat = simd ? new float[blocks][] : null;
         float[][] gh = new float[blocks][];
         ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
             int j0 = b * LSTM_BLOCK;
             int nj = Math.min(LSTM_BLOCK, hidden - j0);
-            float[][] pb = packed[b];
-            for (int i = 0; i < hidden; i++) {
-                pb[i] = new float[4 * nj];
+            int width = 4 * nj;
+            float[][] pb = simd ? null : packed[b];
+            float[] flat = simd ? new float[hidden * width] : null;
+            if (!simd) {
+                for (int i = 0; i < hidden; i++) {
+                    pb[i] = new float[width];
+                }
             }
             // cache-blocked transpose: 16 inputs at a time, reading each source row's 64-byte run
             for (int i0 = 0; i0 < hidden; i0 += 16) {
@@ -1274,13 +1283,21 @@ public final class CpuOps {
                         int src = (gate * hidden + j0 + jj) * hidden;
                         int dst = gate * nj + jj;
                         for (int i = i0; i < i1; i++) {
-                            pb[i][dst] = whh[src + i];
+                            if (simd) {
+                                flat[i * width + dst] = whh[src + i];
+                            } else {
+                                pb[i][dst] = whh[src + i];
+                            }
                         }
                     }
                 }
             }
-            gh[b] = new float[4 * nj];
+            if (simd) {
+                packedFlat[b] = flat;
+            }
+            gh[b] = new float[width];
         });
+        final float[][] hRow = {h};
         // The steps read gx and write y one column at a time: in the (channels, time) layout each
         // step touched 4H + H cache lines (4 bytes of each), 6 MB of them for 10 s, which pushed
         // the recurrent weights out of the cores' caches. Step-major copies make each step's
@@ -1297,10 +1314,10 @@ public final class CpuOps {
                 int j0 = b * LSTM_BLOCK;
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
-                float[][] rows = packed[b];
-                if (Simd.enabled()) {
-                    VectorConv.matVecRows(rows, hidden, h, acc, 4 * nj);
+                if (simd) {
+                    VectorConv.matVecPanel(packedFlat[b], hidden, hRow, 0, 1, 4 * nj, new float[][] {acc}, 0);
                 } else {
+                    float[][] rows = packed[b];
                     java.util.Arrays.fill(acc, 0f);
                     for (int i0 = 0; i0 < hidden; i0 += CHUNK) {
                         fmaRows(acc, rows, i0, Math.min(CHUNK, hidden - i0), h, i0, 4 * nj);

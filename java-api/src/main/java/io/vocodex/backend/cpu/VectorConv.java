@@ -410,125 +410,13 @@ final class VectorConv {
         a2.intoArray(acc, ab + 2 * L);
         a3.intoArray(acc, ab + 3 * L);
     }
-    /**
-     * {@code y[o] = sum_i rows[i][o] * v[i]} for {@code o < nOut}, each output the fma chain over
-     * {@code i} ascending from 0 (as {@link CpuOps#fmaRows} folds it): the LSTM's recurrent product
-     * over weights packed by input. Eight vectors of outputs accumulate in registers across all
-     * inputs, so each weight is loaded once and no partial sum goes through memory.
-     */
-    static void matVecRows(float[][] rows, int nIn, float[] v, float[] y, int nOut) {
-        int o = 0;
-        if (L == 16) {
-            // 256 outputs per pass (a whole packed LSTM block row): each row is read in one sweep
-            for (; o + 16 * L <= nOut; o += 16 * L) {
-                matVec16(rows, nIn, v, y, o);
-            }
-        }
-        for (; o + 8 * L <= nOut; o += 8 * L) {
-            FloatVector a0 = FloatVector.broadcast(S, 0f);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            FloatVector a4 = a0;
-            FloatVector a5 = a0;
-            FloatVector a6 = a0;
-            FloatVector a7 = a0;
-            for (int i = 0; i < nIn; i++) {
-                float[] r = rows[i];
-                FloatVector vi = FloatVector.broadcast(S, v[i]);
-                a0 = FloatVector.fromArray(S, r, o).fma(vi, a0);
-                a1 = FloatVector.fromArray(S, r, o + L).fma(vi, a1);
-                a2 = FloatVector.fromArray(S, r, o + 2 * L).fma(vi, a2);
-                a3 = FloatVector.fromArray(S, r, o + 3 * L).fma(vi, a3);
-                a4 = FloatVector.fromArray(S, r, o + 4 * L).fma(vi, a4);
-                a5 = FloatVector.fromArray(S, r, o + 5 * L).fma(vi, a5);
-                a6 = FloatVector.fromArray(S, r, o + 6 * L).fma(vi, a6);
-                a7 = FloatVector.fromArray(S, r, o + 7 * L).fma(vi, a7);
-            }
-            a0.intoArray(y, o);
-            a1.intoArray(y, o + L);
-            a2.intoArray(y, o + 2 * L);
-            a3.intoArray(y, o + 3 * L);
-            a4.intoArray(y, o + 4 * L);
-            a5.intoArray(y, o + 5 * L);
-            a6.intoArray(y, o + 6 * L);
-            a7.intoArray(y, o + 7 * L);
-        }
-        for (; o + L <= nOut; o += L) {
-            FloatVector a = FloatVector.broadcast(S, 0f);
-            for (int i = 0; i < nIn; i++) {
-                a = FloatVector.fromArray(S, rows[i], o).fma(FloatVector.broadcast(S, v[i]), a);
-            }
-            a.intoArray(y, o);
-        }
-        for (; o < nOut; o++) {
-            float a = 0f;
-            for (int i = 0; i < nIn; i++) {
-                a = Math.fma(rows[i][o], v[i], a);
-            }
-            y[o] = a;
-        }
-    }
 
-    private static void matVec16(float[][] rows, int nIn, float[] v, float[] y, int o) {
-        FloatVector a0 = FloatVector.broadcast(S, 0f);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector a4 = a0;
-        FloatVector a5 = a0;
-        FloatVector a6 = a0;
-        FloatVector a7 = a0;
-        FloatVector a8 = a0;
-        FloatVector a9 = a0;
-        FloatVector a10 = a0;
-        FloatVector a11 = a0;
-        FloatVector a12 = a0;
-        FloatVector a13 = a0;
-        FloatVector a14 = a0;
-        FloatVector a15 = a0;
-        for (int i = 0; i < nIn; i++) {
-            float[] r = rows[i];
-            FloatVector vi = FloatVector.broadcast(S, v[i]);
-            a0 = FloatVector.fromArray(S, r, o + 0 * L).fma(vi, a0);
-            a1 = FloatVector.fromArray(S, r, o + 1 * L).fma(vi, a1);
-            a2 = FloatVector.fromArray(S, r, o + 2 * L).fma(vi, a2);
-            a3 = FloatVector.fromArray(S, r, o + 3 * L).fma(vi, a3);
-            a4 = FloatVector.fromArray(S, r, o + 4 * L).fma(vi, a4);
-            a5 = FloatVector.fromArray(S, r, o + 5 * L).fma(vi, a5);
-            a6 = FloatVector.fromArray(S, r, o + 6 * L).fma(vi, a6);
-            a7 = FloatVector.fromArray(S, r, o + 7 * L).fma(vi, a7);
-            a8 = FloatVector.fromArray(S, r, o + 8 * L).fma(vi, a8);
-            a9 = FloatVector.fromArray(S, r, o + 9 * L).fma(vi, a9);
-            a10 = FloatVector.fromArray(S, r, o + 10 * L).fma(vi, a10);
-            a11 = FloatVector.fromArray(S, r, o + 11 * L).fma(vi, a11);
-            a12 = FloatVector.fromArray(S, r, o + 12 * L).fma(vi, a12);
-            a13 = FloatVector.fromArray(S, r, o + 13 * L).fma(vi, a13);
-            a14 = FloatVector.fromArray(S, r, o + 14 * L).fma(vi, a14);
-            a15 = FloatVector.fromArray(S, r, o + 15 * L).fma(vi, a15);
-        }
-        a0.intoArray(y, o + 0 * L);
-        a1.intoArray(y, o + 1 * L);
-        a2.intoArray(y, o + 2 * L);
-        a3.intoArray(y, o + 3 * L);
-        a4.intoArray(y, o + 4 * L);
-        a5.intoArray(y, o + 5 * L);
-        a6.intoArray(y, o + 6 * L);
-        a7.intoArray(y, o + 7 * L);
-        a8.intoArray(y, o + 8 * L);
-        a9.intoArray(y, o + 9 * L);
-        a10.intoArray(y, o + 10 * L);
-        a11.intoArray(y, o + 11 * L);
-        a12.intoArray(y, o + 12 * L);
-        a13.intoArray(y, o + 13 * L);
-        a14.intoArray(y, o + 14 * L);
-        a15.intoArray(y, o + 15 * L);
-    }
     /** Inputs per pass of {@link #matVecPanel}: a pass's slice of a 256-wide panel (256 KB) stays in L2 for the next row. */
     static final int MATVEC_INPUTS = 256;
 
     /**
-     * {@link #linearPanel} for one to three rows (a streaming step): eight or sixteen vectors of
+     * {@link #linearPanel} for one to three rows (a streaming step; also the LSTM's recurrent
+     * product, one row per step over a block of 4 x 64 gate outputs): eight or sixteen vectors of
      * outputs per register block, so that each pass reads 512 bytes or a whole 1 KB panel row per
      * input and the weights stream from memory; the 4- and 6-row blocks would hop to the next
      * panel row after 4 vectors, or after one cache line with 8 lanes (a 512 x 16-tap conv's panel
