@@ -76,7 +76,7 @@ public final class LstmLayer implements StreamingModule {
             // there and computes the same bits (CpuOps arithmetic contract).
             y = Frames.length(y) < CpuOps.LSTM_PACK_MIN_STEPS
                     ? CpuOps.lstmLayerFewSteps(ctx, y, wihPacked[l], whhPacked[l], bih[l], bhh[l], st.h[l], st.c[l])
-                    : CpuOps.lstmLayer(ctx, y, wih[l], whh[l], bih[l], bhh[l], st.h[l], st.c[l]);
+                    : CpuOps.lstmLayer(ctx, y, wihPacked[l], whh[l], bih[l], bhh[l], st.h[l], st.c[l]);
         }
         return skip ? CpuOps.add(y, x) : y;
     }

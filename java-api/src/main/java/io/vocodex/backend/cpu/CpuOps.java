@@ -1228,11 +1228,25 @@ public final class CpuOps {
     public static float[][] lstmLayer(CpuContext ctx, float[][] x, float[] wih, float[] whh, float[] bih, float[] bhh,
                                       float[] h, float[] c) {
         int hidden = h.length;
+        return lstmLayer(ctx, x, PackedLinear.pack(wih, 4 * hidden, x.length), whh, bih, bhh, h, c);
+    }
+
+    /**
+     * {@link #lstmLayer(CpuContext, float[][], float[], float[], float[], float[], float[], float[])}
+     * with {@code wih} packed once at load ({@code PackedLinear.pack(wih, 4H, I)}, as {@code LstmLayer}
+     * keeps it): the input projection of all steps is one
+     * {@link TransformerOps#linearRows(CpuContext, float[][], PackedLinear)}, which writes it step-major
+     * as the recurrence reads it; same bits (each gate row accumulates over its inputs in ascending
+     * order from 0, as in the channel-major conv kernel).
+     */
+    public static float[][] lstmLayer(CpuContext ctx, float[][] x, PackedLinear wih, float[] whh, float[] bih, float[] bhh,
+                                      float[] h, float[] c) {
+        int hidden = h.length;
         int steps = x.length == 0 ? 0 : x[0].length;
-        float[][] gx = linearColumns(ctx, x, wih, null, 4 * hidden); // (4H, T)
         if (steps == 0) {
             return new float[hidden][0];
         }
+        float[][] gxByStep = TransformerOps.linearRows(ctx, TransformerOps.transpose(ctx, x), wih); // [T][4H]
         float[] bsum = new float[4 * hidden];
         for (int o = 0; o < 4 * hidden; o++) {
             bsum[o] = bih[o] + bhh[o];
@@ -1243,11 +1257,12 @@ public final class CpuOps {
             float[] gh = new float[4 * hidden];
             for (int t = 0; t < steps; t++) {
                 matVec(whh, 4 * hidden, hidden, h, gh);
+                float[] gxt = gxByStep[t];
                 for (int j = 0; j < hidden; j++) {
-                    float gi = (gx[j][t] + bsum[j]) + gh[j];
-                    float gf = (gx[hidden + j][t] + bsum[hidden + j]) + gh[hidden + j];
-                    float gg = (gx[2 * hidden + j][t] + bsum[2 * hidden + j]) + gh[2 * hidden + j];
-                    float go = (gx[3 * hidden + j][t] + bsum[3 * hidden + j]) + gh[3 * hidden + j];
+                    float gi = (gxt[j] + bsum[j]) + gh[j];
+                    float gf = (gxt[hidden + j] + bsum[hidden + j]) + gh[hidden + j];
+                    float gg = (gxt[2 * hidden + j] + bsum[2 * hidden + j]) + gh[2 * hidden + j];
+                    float go = (gxt[3 * hidden + j] + bsum[3 * hidden + j]) + gh[3 * hidden + j];
                     float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
                     c[j] = cn;
                     h[j] = sigmoid(go) * tanh(cn);
@@ -1298,11 +1313,9 @@ public final class CpuOps {
             gh[b] = new float[width];
         });
         final float[][] hRow = {h};
-        // The steps read gx and write y one column at a time: in the (channels, time) layout each
+        // The steps read the projection and write y step-major: in the (channels, time) layout each
         // step touched 4H + H cache lines (4 bytes of each), 6 MB of them for 10 s, which pushed
-        // the recurrent weights out of the cores' caches. Step-major copies make each step's
-        // inputs and outputs contiguous; the values are the same.
-        float[][] gxByStep = TransformerOps.transpose(ctx, gx);
+        // the recurrent weights out of the cores' caches; y goes back to (channels, time) at the end.
         float[][] yByStep = new float[steps][hidden];
         for (int t = 0; t < steps; t++) {
             final float[] gxt = gxByStep[t];
