@@ -15,9 +15,8 @@ public final class LstmLayer implements StreamingModule {
     private final int dim;
     private final int layers;
     private final boolean skip;
-    private final float[][] wih;
     private final float[][] whh;
-    private final PackedLinear[] wihPacked; // the streaming-step layout
+    private final PackedLinear[] wihPacked; // the input projection's layout (batch and streaming)
     private final PackedLinear[] whhPacked;
     private final float[][] bih;
     private final float[][] bhh;
@@ -27,16 +26,14 @@ public final class LstmLayer implements StreamingModule {
         this.dim = dim;
         this.layers = layers;
         this.skip = skip;
-        wih = new float[layers][];
         whh = new float[layers][];
         wihPacked = new PackedLinear[layers];
         whhPacked = new PackedLinear[layers];
         bih = new float[layers][];
         bhh = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            wih[l] = w.floats("weight_ih_l" + l, 4 * dim, dim);
             whh[l] = w.floats("weight_hh_l" + l, 4 * dim, dim);
-            wihPacked[l] = PackedLinear.pack(wih[l], 4 * dim, dim);
+            wihPacked[l] = PackedLinear.pack(w.floats("weight_ih_l" + l, 4 * dim, dim), 4 * dim, dim);
             whhPacked[l] = PackedLinear.pack(whh[l], 4 * dim, dim);
             bih[l] = w.floats("bias_ih_l" + l, 4 * dim);
             bhh[l] = w.floats("bias_hh_l" + l, 4 * dim);
@@ -102,7 +99,7 @@ public final class LstmLayer implements StreamingModule {
 
     /** Copies of layer {@code l}'s weights {@code (4H, H)} and biases {@code (4H)}, PyTorch gate order i, f, g, o. */
     public float[] weightIh(int l) {
-        return wih[l].clone();
+        return wihPacked[l].unpack();
     }
 
     public float[] weightHh(int l) {

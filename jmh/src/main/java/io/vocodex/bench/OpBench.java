@@ -97,6 +97,7 @@ public class OpBench {
     private float[][] x250x512;
     private float[] ln512;
     private float[] wih;
+    private PackedLinear wihPacked; // as LstmLayer keeps it: the LSTM rows time no repacking
     private float[] whh;
     private float[] bih;
     private float[] bhh;
@@ -177,6 +178,7 @@ public class OpBench {
         x250x512 = x(250, 512);
         ln512 = w(512, 1);
         wih = w(2048 * 512, 512);
+        wihPacked = PackedLinear.pack(wih, 2048, 512);
         whh = w(2048 * 512, 512);
         bih = w(2048, 512);
         bhh = w(2048, 512);
@@ -383,13 +385,13 @@ public class OpBench {
     /** One LSTM layer over 1 s (75 steps). 314.6 MFLOP. */
     @Benchmark
     public float[][] cpu_lstm_f32_h512_t75() {
-        return CpuOps.lstmLayer(ctx, x512x75l, wih, whh, bih, bhh, new float[512], new float[512]);
+        return CpuOps.lstmLayer(ctx, x512x75l, wihPacked, whh, bih, bhh, new float[512], new float[512]);
     }
 
     /** One of EnCodec's two LSTM layers over 10 s (750 steps): 3.15 GFLOP; the input projection alone is 6 MB. */
     @Benchmark
     public float[][] cpu_lstm_f32_h512_t750() {
-        return CpuOps.lstmLayer(ctx, x512x750, wih, whh, bih, bhh, new float[512], new float[512]);
+        return CpuOps.lstmLayer(ctx, x512x750, wihPacked, whh, bih, bhh, new float[512], new float[512]);
     }
 
     /** One codebook's nearest codes over 10 s: 1024 codes x 128 dims x 750 frames. 196.6 MFLOP. */

@@ -1279,6 +1279,7 @@ public final class CpuOps {
         float[][][] packed = simd ? null : new float[blocks][hidden][];
         float[][] packedFlat = simd ? new float[blocks][] : null;
         float[][] gh = new float[blocks][];
+        float[][][] ghRow = new float[blocks][][]; // gh[b] as the one output row of matVecPanel
         ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
             int j0 = b * LSTM_BLOCK;
             int nj = Math.min(LSTM_BLOCK, hidden - j0);
@@ -1311,6 +1312,7 @@ public final class CpuOps {
                 packedFlat[b] = flat;
             }
             gh[b] = new float[width];
+            ghRow[b] = new float[][] {gh[b]};
         });
         final float[][] hRow = {h};
         // The steps read the projection and write y step-major: in the (channels, time) layout each
@@ -1328,7 +1330,7 @@ public final class CpuOps {
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
                 if (simd) {
-                    VectorConv.matVecPanel(packedFlat[b], hidden, hRow, 0, 1, 4 * nj, new float[][] {acc}, 0);
+                    VectorConv.matVecPanel(packedFlat[b], hidden, hRow, 0, 1, 4 * nj, ghRow[b], 0);
                 } else {
                     float[][] rows = packed[b];
                     java.util.Arrays.fill(acc, 0f);
