@@ -75,6 +75,13 @@ public class OpBench {
     private PackedLinear p1024x512x16;
     private PackedLinear p512x256x16;
     private float[] w32x32x3;
+    // DistilCodec's HiFi-GAN ResBlock1 convs (dilated, same channels in and out)
+    private float[][] x512x2098;
+    private float[] w512x512x11;
+    private float[][] x256x8210;
+    private float[] w256x256x7;
+    private float[][] x128x16386;
+    private float[] w128x128x3;
     private float[] w16x32x3;
     private float[] w32x16x1;
     private float[] w64x32x4;
@@ -158,6 +165,12 @@ public class OpBench {
         w1024x512x16 = w(1024 * 512 * 16, 8192);
         p1024x512x16 = PackedLinear.pack(w1024x512x16, 1024, 512 * 16);
         w32x32x3 = w(32 * 32 * 3, 96);
+        x512x2098 = x(512, 2048 + 10 * 5);
+        w512x512x11 = w(512 * 512 * 11, 512 * 11);
+        x256x8210 = x(256, 8192 + 6 * 3);
+        w256x256x7 = w(256 * 256 * 7, 256 * 7);
+        x128x16386 = x(128, 16384 + 2);
+        w128x128x3 = w(128 * 128 * 3, 128 * 3);
         w16x32x3 = w(16 * 32 * 3, 96);
         w32x16x1 = w(32 * 16, 16);
         w64x32x4 = w(64 * 32 * 4, 128);
@@ -255,6 +268,24 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_conv1d_f32_c32_k3_t24000() {
         return CpuOps.conv1d(ctx, x32x24002, w32x32x3, bias512, 32, 3, 1, 1, 1);
+    }
+
+    /** DistilCodec's first HiFi-GAN stage: ResBlock1 conv 512 -> 512, k11, dilation 5, 2048 frames. 11.8 GFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c512_k11_d5_t2048() {
+        return CpuOps.conv1d(ctx, x512x2098, w512x512x11, bias512, 512, 11, 1, 5, 1);
+    }
+
+    /** DistilCodec's second HiFi-GAN stage: ResBlock1 conv 256 -> 256, k7, dilation 3, 8192 frames. 7.5 GFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c256_k7_d3_t8192() {
+        return CpuOps.conv1d(ctx, x256x8210, w256x256x7, bias512, 256, 7, 1, 3, 1);
+    }
+
+    /** DistilCodec's third HiFi-GAN stage: ResBlock1 conv 128 -> 128, k3, 16384 frames. 1.6 GFLOP. */
+    @Benchmark
+    public float[][] cpu_conv1d_f32_c128_k3_t16384() {
+        return CpuOps.conv1d(ctx, x128x16386, w128x128x3, bias512, 128, 3, 1, 1, 1);
     }
 
     /** Residual block, first conv at 32 channels. 73.7 MFLOP. */

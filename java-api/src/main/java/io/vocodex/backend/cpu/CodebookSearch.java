@@ -38,7 +38,10 @@ import java.util.Arrays;
  * thread count.
  */
 public final class CodebookSearch {
-    /** Frames per task: they share each codebook block while it is in cache (94 frames, a second of audio, read the codebook once). */
+    /**
+     * Frames per task: they share each codebook block while it is in cache (94 frames, a second of
+     * audio, read the codebook once). 192 measured the same on one thread.
+     */
     static final int FRAME_GROUP = 96;
     /**
      * Codes per tile: the length of the innermost (vectorised) loop. Long enough that the loop's
@@ -55,19 +58,32 @@ public final class CodebookSearch {
     }
 
     /**
-     * A codebook {@code (numCodes, dim)} packed for {@link #nearest(CpuContext, float[][], TiledCodebook)}:
-     * code {@code n}'s coordinate {@code d} is {@code tileRows[(n / TILE_CODES) * dim + d][n % TILE_CODES]}
-     * (the last tile holds the remaining {@code numCodes % TILE_CODES} codes, if any, in shorter rows).
-     * The same 4 bytes per coordinate as the row-major codebook; read-only and shared once built.
+     * A codebook {@code (numCodes, dim)} packed for {@link #nearest(CpuContext, float[][], TiledCodebook)},
+     * in the layout of the kernel that will read it (chosen once, at pack time, by {@link Simd#enabled()}):
+     * <ul>
+     * <li>plain loops: tiles of {@link #TILE_CODES} codes, one row per tile and dimension: code
+     *     {@code n}'s coordinate {@code d} is {@code tileRows[(n / TILE_CODES) * dim + d][n % TILE_CODES]}
+     *     (the last tile's rows hold only the remaining codes);
+     * <li>Vector API: groups of {@link VectorSearch#GROUP_CODES} codes, each one flat array of
+     *     {@link VectorSearch#BLOCKS_PER_GROUP} blocks of {@link VectorSearch#CODES} codes stored
+     *     dimension-major: code {@code c} of group {@code g} (block {@code b = c / CODES}) at
+     *     {@code groups[g][(b * dim + d) * CODES + c % CODES]}, the last group padded with zero codes
+     *     (never offered). The kernel reads its slices in place: each is contiguous, so it streams
+     *     from memory in order, and needs no copy into an L1 scratch.
+     * </ul>
+     * The same 4 bytes per coordinate as the row-major codebook (plus the last group's padding);
+     * read-only and shared once built.
      */
     public static final class TiledCodebook {
-        private final float[][] tileRows; // [tile * dim + d][code within tile]
+        private final float[][] tileRows; // plain loops: [tile * dim + d][code within tile]; else null
+        private final float[][] groups;   // Vector API: [group][(block * dim + d) * CODES + lane]; else null
         private final float[] norms;
         private final int numCodes;
         private final int dim;
 
-        private TiledCodebook(float[][] tileRows, float[] norms, int numCodes, int dim) {
+        private TiledCodebook(float[][] tileRows, float[][] groups, float[] norms, int numCodes, int dim) {
             this.tileRows = tileRows;
+            this.groups = groups;
             this.norms = norms;
             this.numCodes = numCodes;
             this.dim = dim;
@@ -81,8 +97,13 @@ public final class CodebookSearch {
             return dim;
         }
 
+        /** Codes per tile (plain layout) or group (Vector API layout). */
+        int tileCodes() {
+            return groups != null ? VectorSearch.GROUP_CODES : TILE_CODES;
+        }
+
         int tiles() {
-            return (numCodes + TILE_CODES - 1) / TILE_CODES;
+            return (numCodes + tileCodes() - 1) / tileCodes();
         }
 
         /** {@link #codeNorms} of the codebook (read-only, shared). */
@@ -92,11 +113,26 @@ public final class CodebookSearch {
 
         /** Coordinate {@code d} of code {@code code}. */
         public float get(int code, int d) {
+            if (groups != null) {
+                int c = code % VectorSearch.GROUP_CODES;
+                int codes = VectorSearch.CODES;
+                return groups[code / VectorSearch.GROUP_CODES][((c / codes) * dim + d) * codes + c % codes];
+            }
             return tileRows[(code / TILE_CODES) * dim + d][code % TILE_CODES];
         }
 
         /** Writes code {@code code}'s vector into {@code dst[0..dim)}. */
         public void copyCode(int code, float[] dst) {
+            if (groups != null) {
+                int c = code % VectorSearch.GROUP_CODES;
+                int codes = VectorSearch.CODES;
+                float[] group = groups[code / VectorSearch.GROUP_CODES];
+                int at = (c / codes) * dim * codes + c % codes;
+                for (int d = 0; d < dim; d++, at += codes) {
+                    dst[d] = group[at];
+                }
+                return;
+            }
             int base = (code / TILE_CODES) * dim;
             int lane = code % TILE_CODES;
             for (int d = 0; d < dim; d++) {
@@ -107,14 +143,9 @@ public final class CodebookSearch {
         /** The codebook row-major {@code (numCodes, dim)}: a new array (e.g. to upload to a device). */
         public float[] toRowMajor() {
             float[] out = new float[numCodes * dim];
-            for (int t = 0; t < tiles(); t++) {
-                int first = t * TILE_CODES;
-                int width = Math.min(TILE_CODES, numCodes - first);
+            for (int n = 0; n < numCodes; n++) {
                 for (int d = 0; d < dim; d++) {
-                    float[] row = tileRows[t * dim + d];
-                    for (int c = 0; c < width; c++) {
-                        out[(first + c) * dim + d] = row[c];
-                    }
+                    out[n * dim + d] = get(n, d);
                 }
             }
             return out;
@@ -135,6 +166,9 @@ public final class CodebookSearch {
             throw new IllegalArgumentException("codebook of " + codebook.length + " floats, " + norms.length
                     + " norms: not (" + numCodes + ", " + dim + ")");
         }
+        if (Simd.enabled()) {
+            return new TiledCodebook(null, packGroups(codebook, numCodes, dim), norms, numCodes, dim);
+        }
         int tiles = (numCodes + TILE_CODES - 1) / TILE_CODES;
         float[][] rows = new float[tiles * dim][];
         int dimChunk = 64; // read 64 consecutive floats of a code, write them to 64 rows
@@ -154,7 +188,29 @@ public final class CodebookSearch {
                 }
             }
         }
-        return new TiledCodebook(rows, norms, numCodes, dim);
+        return new TiledCodebook(rows, null, norms, numCodes, dim);
+    }
+
+    /** The Vector API layout of {@link TiledCodebook}: one flat, zero-padded array per group of codes. */
+    private static float[][] packGroups(float[] codebook, int numCodes, int dim) {
+        int groupCodes = VectorSearch.GROUP_CODES;
+        int codes = VectorSearch.CODES;
+        int groupCount = (numCodes + groupCodes - 1) / groupCodes;
+        float[][] groups = new float[groupCount][];
+        for (int g = 0; g < groupCount; g++) {
+            float[] flat = new float[groupCodes * dim];
+            int first = g * groupCodes;
+            int width = Math.min(groupCodes, numCodes - first);
+            for (int c = 0; c < width; c++) {
+                int src = (first + c) * dim;
+                int dst = (c / codes) * dim * codes + c % codes;
+                for (int d = 0; d < dim; d++) {
+                    flat[dst + d * codes] = codebook[src + d];
+                }
+            }
+            groups[g] = flat;
+        }
+        return groups;
     }
 
     /** {@code |e_n|^2} of every row of {@code codebook (numCodes, dim)}, fma-accumulated in column order. */
@@ -217,7 +273,7 @@ public final class CodebookSearch {
         int[] rangeBest = new int[frames * rangeCount];       // [frame][range]
         float[] rangeDist = new float[frames * rangeCount];
         float[] rangeKey = new float[frames * rangeCount];
-        long cost = (long) FRAME_GROUP * tilesPerRange * TILE_CODES * dim;
+        long cost = (long) FRAME_GROUP * tilesPerRange * book.tileCodes() * dim;
         ctx.parallelFor(groups * rangeCount, cost, task -> {
             int g = task / rangeCount;
             int range = task % rangeCount;
@@ -304,9 +360,10 @@ public final class CodebookSearch {
     }
 
     /**
-     * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}): each tile
-     * is walked in groups of {@link VectorSearch#GROUP_CODES} codes; for each group the dimensions go by in
-     * slices copied to a contiguous L1 scratch, four (or six) frames at a time with their sums in registers.
+     * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}) over the
+     * codebook's groups of {@link VectorSearch#GROUP_CODES} codes: for each group the dimensions go by
+     * in slices of {@link VectorSearch#DIMS} (contiguous in the group's array, so they stay in cache while
+     * the frames pass), four (or six) frames at a time with their sums in registers.
      * The same fma chain per (frame, code), the same distances offered in the same ascending code
      * order per frame: the same winners.
      */
@@ -314,43 +371,38 @@ public final class CodebookSearch {
             int tileTo, int[] rangeBest, float[] rangeDist, float[] rangeKey, int rangeCount, int range) {
         int dim = book.dim;
         int codes = VectorSearch.GROUP_CODES;
+        int blockCodes = VectorSearch.CODES;
         int frames = VectorSearch.FRAMES;
         int slots = (n + frames - 1) / frames * frames;
-        // (frame, code) sums of one block (all zero when dim is 0); slots past n reread the last
+        // (frame, code) sums of one group (all zero when dim is 0); slots past n reread the last
         // frame and are never offered
         float[][] acc = new float[slots][codes];
         float[][] in = new float[slots][];
         for (int s = 0; s < slots; s++) {
             in[s] = x[from + Math.min(s, n - 1)];
         }
-        float[] block = new float[VectorSearch.DIMS * codes];
         float[] bestDist = new float[n];
         float[] bestKey = new float[n];
         int[] best = new int[n];
         Arrays.fill(best, -1);
         float[] norms = book.norms;
         for (int t = tileFrom; t < tileTo; t++) {
-            int first = t * TILE_CODES;
-            int width = Math.min(TILE_CODES, book.numCodes - first);
-            int rowBase = t * dim;
-            for (int c0 = 0; c0 < width; c0 += codes) {
-                int cw = Math.min(codes, width - c0);
-                for (int d0 = 0; d0 < dim; d0 += VectorSearch.DIMS) {
-                    int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
-                    VectorSearch.copyBlock(book.tileRows, rowBase, c0, cw, d0, d1, block);
-                    for (int s = 0; s < slots; s += frames) {
-                        for (int b = 0; b * VectorSearch.CODES < cw; b++) {
-                            VectorSearch.frames(block, b, d0, d1, in, acc, s, d0 == 0);
-                        }
+            float[] group = book.groups[t];
+            int code0 = t * codes;
+            int cw = Math.min(codes, book.numCodes - code0);
+            for (int d0 = 0; d0 < dim; d0 += VectorSearch.DIMS) {
+                int d1 = Math.min(dim, d0 + VectorSearch.DIMS);
+                for (int s = 0; s < slots; s += frames) {
+                    for (int b = 0; b * blockCodes < cw; b++) {
+                        VectorSearch.frames(group, (b * dim + d0) * blockCodes, b, d0, d1, in, acc, s, d0 == 0);
                     }
                 }
-                int code0 = first + c0;
-                for (int f = 0; f < n; f++) {
-                    float[] a = acc[f];
-                    float xf = xx[from + f];
-                    for (int c = 0; c < cw; c++) {
-                        offer(f, code0 + c, (xf + norms[code0 + c]) - 2f * a[c], bestDist, bestKey, best);
-                    }
+            }
+            for (int f = 0; f < n; f++) {
+                float[] a = acc[f];
+                float xf = xx[from + f];
+                for (int c = 0; c < cw; c++) {
+                    offer(f, code0 + c, (xf + norms[code0 + c]) - 2f * a[c], bestDist, bestKey, best);
                 }
             }
         }

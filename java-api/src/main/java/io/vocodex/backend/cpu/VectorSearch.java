@@ -4,11 +4,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link CodebookSearch}'s dot products on the Vector API (when {@link Simd#enabled()}): a block of
- * {@link #GROUP_CODES} codes (one block of four vectors, or four blocks of two on units narrower than 512 bits) x {@link #DIMS} dimensions of one tile is copied into a contiguous scratch
- * (at most 32 KiB, kept in L1; the tile's own rows are 2 KiB apart, which maps a block's lines onto a few L1
- * sets), and four frames at a time stream through it with their 4 x 4 vector accumulators in
- * registers (six frames x 2 vectors in {@link TwoVectorBlocks#search6}). Every accumulator lane is one (frame, code) dot product advanced by
+ * {@link CodebookSearch}'s dot products on the Vector API (when {@link Simd#enabled()}): the
+ * codebook is packed at load in groups of {@link #GROUP_CODES} codes (one block of four vectors, or
+ * four blocks of two on units narrower than 512 bits), each block dimension-major in one flat array,
+ * so a slice of {@link #DIMS} dimensions of a block is one contiguous run (128 KiB with 16 lanes, 8 KiB
+ * with 8) that streams from memory in order and then stays in L2; four frames at a time pass over it
+ * with their 4 x 4 vector accumulators in registers (six frames x 2 vectors in {@link TwoVectorBlocks#search6}). Every accumulator lane is one (frame, code) dot product advanced by
  * {@code fma(x_d, e_nd, acc)} with {@code d} ascending, exactly {@link CodebookSearch}'s plain
  * kernel's chain, so the distances and codes are identical.
  *
@@ -29,63 +30,44 @@ final class VectorSearch {
     /** Frames per kernel call: {@link #frames} reads {@code in[s .. s + FRAMES - 1]}. */
     static final int FRAMES = FOUR_VECTORS ? 4 : 6;
     /**
-     * Blocks per copied group: one with four-vector blocks; four with two-vector ones, so that a
-     * group is 64 codes either way. Each frame group's inputs then serve 64 codes from L1 (with
-     * 16-code groups, every input row was read four times as often), and each codebook row is
-     * copied 256 bytes at a time rather than one 64-byte line.
+     * Blocks per group: one with four-vector blocks; four with two-vector ones, so that a group is
+     * 64 codes either way and each frame's inputs, once in L1, serve 64 codes (with 16-code groups,
+     * every input row was read four times as often).
      */
     static final int BLOCKS_PER_GROUP = FOUR_VECTORS ? 1 : 4;
-    /** Codes per copied group. */
+    /** Codes per group of the packed codebook. */
     static final int GROUP_CODES = BLOCKS_PER_GROUP * CODES;
-    /** Dimensions per group: {@code GROUP_CODES * DIMS} floats (32 KiB with 16 lanes, 16 KiB with 8) stay in L1. */
-    static final int DIMS = FOUR_VECTORS ? 128 : 64;
+    /**
+     * Dimensions per slice, between which the sums go to memory and back. With 16 lanes a slice of a
+     * block is 128 KiB, kept in L2 while the frames pass: 937 frames on one thread took 2.19 s with
+     * 512, 2.23-2.24 s with 256, 2.28-2.30 s with 128 (32 KiB, L1) and 2.45 s with 64
+     * ({@code CodebookSearchBench}). With 8 lanes (AVX2: 16 registers, more passes) 64 (8 KiB).
+     */
+    static final int DIMS = FOUR_VECTORS ? 512 : 64;
 
     private VectorSearch() {
     }
 
     /**
-     * Copies codes {@code [c0, c0 + cw)} ({@code cw <= GROUP_CODES}) of the tile whose dimension
-     * {@code d} is row {@code rows[rowBase + d]}, dimensions {@code [d0, d1)}, into the group's
-     * blocks: code {@code c} of block {@code b = c / CODES} at
-     * {@code block[b * DIMS * CODES + (d - d0) * CODES + c % CODES]}; codes past {@code cw} are zero
-     * (their sums are never read).
-     */
-    static void copyBlock(float[][] rows, int rowBase, int c0, int cw, int d0, int d1, float[] block) {
-        for (int d = d0; d < d1; d++) {
-            float[] row = rows[rowBase + d];
-            for (int b = 0; b < BLOCKS_PER_GROUP; b++) {
-                int o = b * DIMS * CODES + (d - d0) * CODES;
-                int n = Math.max(0, Math.min(CODES, cw - b * CODES));
-                if (n > 0) { // a block past the last code would start past the end of a short tile's rows
-                    System.arraycopy(row, c0 + b * CODES, block, o, n);
-                }
-                if (n < CODES) {
-                    java.util.Arrays.fill(block, o + n, o + CODES, 0f);
-                }
-            }
-        }
-    }
-
-    /**
-     * {@code sums[s + r][b * CODES + c] = fma(in[s + r][d], block[b * DIMS * CODES + (d - d0) * CODES + c], ...)}
+     * {@code sums[s + r][b * CODES + c] = fma(in[s + r][d], group[blockOff + (d - d0) * CODES + c], ...)}
      * for {@code d} ascending in {@code [d0, d1)}, {@code c < CODES} and {@link #FRAMES} frames
-     * {@code r}: block {@code b} of the group ({@code b = 0} with four-vector blocks);
-     * {@code first}: the sums start from 0.
+     * {@code r}: block {@code b} of the group ({@code b = 0} with four-vector blocks), whose dimension
+     * {@code d0} starts at {@code blockOff}; {@code first}: the sums start from 0.
      */
-    static void frames(float[] block, int b, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
+    static void frames(float[] group, int blockOff, int b, int d0, int d1, float[][] in, float[][] sums, int s, boolean first) {
         if (FOUR_VECTORS) {
-            block4(block, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
+            block4(group, blockOff, d0, d1, in[s], in[s + 1], in[s + 2], in[s + 3],
                     sums[s], sums[s + 1], sums[s + 2], sums[s + 3], first);
         } else {
-            TwoVectorBlocks.search6(block, CODES, b * DIMS * CODES, d0, d1, in, sums, b * CODES, s, first);
+            TwoVectorBlocks.search6(group, CODES, blockOff, d0, d1, in, sums, b * CODES, s, first);
         }
     }
 
     /**
-     * {@code aK[c] = fma(xK[d], block[(d - d0) * CODES + c], aK[c])} for {@code d} ascending in
+     * {@code aK[c] = fma(xK[d], block[blockOff + (d - d0) * CODES + c], aK[c])} for {@code d} ascending in
      * {@code [d0, d1)} and {@code c < CODES}, four frames; {@code first}: the sums start from 0.
      */
-    private static void block4(float[] block, int d0, int d1, float[] x0, float[] x1, float[] x2, float[] x3,
+    private static void block4(float[] block, int blockOff, int d0, int d1, float[] x0, float[] x1, float[] x2, float[] x3,
                        float[] y0, float[] y1, float[] y2, float[] y3, boolean first) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
@@ -112,7 +94,7 @@ final class VectorSearch {
             a32 = FloatVector.fromArray(S, y3, 2 * L);
             a33 = FloatVector.fromArray(S, y3, 3 * L);
         }
-        for (int d = d0, o = 0; d < d1; d++, o += CODES) {
+        for (int d = d0, o = blockOff; d < d1; d++, o += CODES) {
             FloatVector w0 = FloatVector.fromArray(S, block, o);
             FloatVector w1 = FloatVector.fromArray(S, block, o + L);
             FloatVector w2 = FloatVector.fromArray(S, block, o + 2 * L);

@@ -190,6 +190,33 @@ class CodebookSearchTest {
         }
     }
 
+    /**
+     * Dimensions beyond one slice of the Vector API kernel (512 with 16 lanes, 64 with 8: the sums go
+     * to memory and back between slices) and a last group of codes that is not full: still the plain
+     * contract loop's codes.
+     */
+    @Test
+    void dimensionsOverSeveralSlicesMatchThePlainLoop() {
+        int n = 3 * 64 + 29;
+        for (int dim : new int[] {511, 1100}) {
+            Random r = new Random(7 + dim);
+            float[] cb = CodebookSearchCases.gaussian(r, n * dim, 1.0);
+            float[][] x = CodebookSearchCases.frames(r, 11, dim, 1.0);
+            float[] norms = CodebookSearch.codeNorms(cb, n, dim);
+            int[] want = new int[x.length];
+            for (int t = 0; t < x.length; t++) {
+                want[t] = CodebookSearchCases.plain(x[t], cb, norms, n, dim);
+            }
+            CodebookSearch.TiledCodebook book = CodebookSearch.pack(cb, n, dim);
+            assertArrayEquals(cb, book.toRowMajor(), "dim " + dim + ": layout round trip");
+            for (int threads = 1; threads <= 2; threads++) {
+                try (CpuContext ctx = new CpuContext(threads)) {
+                    assertArrayEquals(want, CodebookSearch.nearest(ctx, x, book), "dim " + dim + ", " + threads + " thread(s)");
+                }
+            }
+        }
+    }
+
     /** The tiled layout holds exactly the row-major codebook: element access, code copies, the round trip. */
     @Test
     void tiledCodebookRoundTrips() {
