@@ -75,6 +75,42 @@ public final class CpuOps {
             };
         }
 
+        /** {@code out = silu(out)}, as {@link NnOps#siluInPlace(CpuContext, float[][])}. */
+        static ConvEpilogue silu() {
+            return (out, c0, c1, t0, n) -> {
+                NnOps.SiluScratch scratch = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, n));
+                for (int co = c0; co < c1; co++) {
+                    NnOps.siluSpan(out[co], out[co], t0, t0 + n, scratch);
+                }
+            };
+        }
+
+        /**
+         * {@code dst = silu(out)}, {@code out} unchanged, as {@link NnOps#silu(CpuContext, float[][])}
+         * into {@code dst} (rows at least as long as the conv's output).
+         */
+        static ConvEpilogue siluInto(float[][] dst) {
+            return (out, c0, c1, t0, n) -> {
+                NnOps.SiluScratch scratch = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, n));
+                for (int co = c0; co < c1; co++) {
+                    NnOps.siluSpan(out[co], dst[co], t0, t0 + n, scratch);
+                }
+            };
+        }
+
+        /** {@code sum = sum + out}, {@code out} unchanged (an accumulation into another tensor). */
+        static ConvEpilogue accumulateInto(float[][] sum) {
+            return (out, c0, c1, t0, n) -> {
+                for (int co = c0; co < c1; co++) {
+                    float[] s = sum[co];
+                    float[] o = out[co];
+                    for (int t = t0; t < t0 + n; t++) {
+                        s[t] = s[t] + o[t];
+                    }
+                }
+            };
+        }
+
         /** {@code first}, then {@code second} (either may be null: the other alone). */
         static ConvEpilogue chain(ConvEpilogue first, ConvEpilogue second) {
             if (first == null || second == null) {
@@ -115,7 +151,7 @@ public final class CpuOps {
         int span = (kernel - 1) * dilation + 1;
         int tout = tin < span ? 0 : (tin - span) / stride + 1;
         if (groups == 1 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
-            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, tout, epilogue);
+            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, 0, tout, epilogue);
         }
         float[][] out = newRows(ctx, cout, tout);
         if (tout == 0) {
@@ -183,6 +219,42 @@ public final class CpuOps {
         return out;
     }
 
+    /**
+     * {@link #conv1d(CpuContext, float[][], int, float[], float[], int, int, int, int, int, ConvEpilogue)}
+     * of {@code x} zero-padded by {@code padLeft} and {@code padRight} columns (PyTorch's
+     * {@code Conv1d(padding=...)}), without making the padded copy: on the {@link VectorConv} kernel
+     * the windows that reach into the padding are gathered with zeros, which feeds every output
+     * element exactly the fma chain that the padded copy would (the zero terms included), so the
+     * result is bit for bit {@code conv1d(ctx, zeroPad(x, padLeft, padRight), ...)}. Elsewhere (plain
+     * loops, grouped or very short convs, rows of unequal length) it makes the copy.
+     *
+     * <pre>{@code
+     * float[][] y = CpuOps.conv1dPadded(ctx, x, w, b, cout, 7, 1, 3, 9, 9, null); // k7, dilation 3, "same" length
+     * }</pre>
+     *
+     * @param x input {@code (Cin, Tin)}, every row {@code Tin} long, not padded
+     * @return {@code (Cout, Tout)} with {@code Tout = (Tin + padLeft + padRight - (K-1)*dilation - 1) / stride + 1}
+     */
+    public static float[][] conv1dPadded(CpuContext ctx, float[][] x, float[] w, float[] bias, int cout, int kernel,
+                                         int stride, int dilation, int groups, int padLeft, int padRight, ConvEpilogue epilogue) {
+        if (padLeft < 0 || padRight < 0) {
+            throw new IllegalArgumentException("negative padding " + padLeft + ", " + padRight);
+        }
+        int tin = x.length == 0 ? 0 : x[0].length;
+        boolean equalRows = true;
+        for (float[] row : x) {
+            equalRows &= row.length == tin;
+        }
+        int span = (kernel - 1) * dilation + 1;
+        int padded = tin + padLeft + padRight;
+        int tout = padded < span ? 0 : (padded - span) / stride + 1;
+        if (groups == 1 && equalRows && tin > 0 && tout >= SIMD_MIN_COLUMNS && Simd.enabled()) {
+            return conv1dSimd(ctx, x, w, bias, cout, kernel, stride, dilation, padLeft, tout, epilogue);
+        }
+        float[][] p = padLeft == 0 && padRight == 0 ? x : NnOps.zeroPad(x, padLeft, padRight);
+        return conv1d(ctx, p, padded, w, bias, cout, kernel, stride, dilation, groups, epilogue);
+    }
+
     /** Output columns from which {@link #conv1d} uses the {@link VectorConv} kernel (when {@link Simd#enabled()}). */
     static final int SIMD_MIN_COLUMNS = 32;
 
@@ -192,10 +264,13 @@ public final class CpuOps {
      * (strided ones too) into a contiguous panel, so no de-interleaved copy of the input is made.
      * Columns at or past {@code tin} (a streaming buffer's unused tail) feed only positions at or
      * past {@code tout}, whose lanes are discarded. Units are (tile of output time, part of the
-     * output channels).
+     * output channels). {@code padLeft > 0}: the input is read as if it started with that many zero
+     * columns and ended with zeros (every row must then be exactly the input's length: the kernel
+     * gathers zeros past a row's end).
      */
     private static float[][] conv1dSimd(CpuContext ctx, float[][] x, float[] w, float[] bias,
-                                        int cout, int kernel, int stride, int dilation, int tout, ConvEpilogue epilogue) {
+                                        int cout, int kernel, int stride, int dilation, int padLeft, int tout,
+                                        ConvEpilogue epilogue) {
         int cin = x.length;
         int terms = cin * kernel;
         float[][] rows = new float[terms][];
@@ -203,7 +278,7 @@ public final class CpuOps {
         for (int j = 0; j < terms; j++) {
             int ci = j / kernel;
             rows[j] = x[ci];
-            offs[j] = (j - ci * kernel) * dilation;
+            offs[j] = (j - ci * kernel) * dilation - padLeft;
         }
         float[][] out = newRows(ctx, cout, tout);
         int tile = 8 * VectorConv.width();
@@ -224,7 +299,7 @@ public final class CpuOps {
             }
             int t0 = ti * tile;
             int n = Math.min(tile, tout - t0);
-            prefetchRows(x, t0 * stride, (t0 + n - 1) * stride + (kernel - 1) * dilation + 1);
+            prefetchRows(x, t0 * stride - padLeft, (t0 + n - 1) * stride + (kernel - 1) * dilation + 1 - padLeft);
             VectorConv.run(rows, offs, stride, terms, t0, n, w, terms, c0, c1, (co, from, acc, accOff, cnt) ->
                     VectorConv.storeWithBias(acc, accOff, out[co], t0 + from, cnt, bias != null, bias == null ? 0f : bias[co]));
             if (epilogue != null) {
@@ -240,7 +315,7 @@ public final class CpuOps {
      * full-rate SEANet layer's output is 61 MB (64 x 240000), and a Mimi encode of 10 s allocates
      * ~670 MB of such outputs (JMH {@code -prof gc}), zeroed on one thread until this.
      */
-    static float[][] newRows(CpuContext ctx, int rows, int cols) {
+    public static float[][] newRows(CpuContext ctx, int rows, int cols) {
         if (ctx.threads() == 1 || rows < 2 || (long) rows * cols < PARALLEL_ALLOC_MIN) {
             return new float[rows][cols];
         }

@@ -203,14 +203,37 @@ public final class NnOps {
      * reduction and the final division run as {@link VectorSilu} kernels.
      */
     static void siluSpan(float[] x, float[] y, int from, int to) {
-        int n = Math.min(SILU_BLOCK, to - from);
-        double[] t = new double[n];
-        double[] big = new double[n];
-        double[] r = new double[n];
-        boolean simd = Simd.enabled() && n >= VectorSilu.step();
-        // 2^k between VectorSilu's two passes: bytes on JDK 17-19, doubles on JDK 20+ (VectorBits)
-        byte[] scale = simd && VectorBits.BYTE_ARRAYS ? new byte[8 * n] : null;
-        double[] scaleD = simd && !VectorBits.BYTE_ARRAYS ? new double[n] : null;
+        siluSpan(x, y, from, to, new SiluScratch(Math.min(SILU_BLOCK, to - from)));
+    }
+
+    /** Block scratch of {@link #siluSpan}: one per caller (never shared), reusable over spans of up to {@code n} values per block. */
+    static final class SiluScratch {
+        final double[] t;
+        final double[] big;
+        final double[] r;
+        final boolean simd;
+        final byte[] scale;    // 2^k between VectorSilu's two passes: bytes on JDK 17-19 (VectorBits)
+        final double[] scaleD; // ... doubles on JDK 20+
+
+        SiluScratch(int n) {
+            n = Math.max(0, n);
+            t = new double[n];
+            big = new double[n];
+            r = new double[n];
+            simd = Simd.enabled() && n >= VectorSilu.step();
+            scale = simd && VectorBits.BYTE_ARRAYS ? new byte[8 * n] : null;
+            scaleD = simd && !VectorBits.BYTE_ARRAYS ? new double[n] : null;
+        }
+    }
+
+    /** {@link #siluSpan(float[], float[], int, int)} with the caller's scratch (made for at least {@code min(SILU_BLOCK, to - from)} values). */
+    static void siluSpan(float[] x, float[] y, int from, int to, SiluScratch scratch) {
+        double[] t = scratch.t;
+        double[] big = scratch.big;
+        double[] r = scratch.r;
+        boolean simd = scratch.simd;
+        byte[] scale = scratch.scale;
+        double[] scaleD = scratch.scaleD;
         for (int b0 = from; b0 < to; b0 += SILU_BLOCK) {
             int m = Math.min(SILU_BLOCK, to - b0);
             for (int j = 0; j < m; j++) {

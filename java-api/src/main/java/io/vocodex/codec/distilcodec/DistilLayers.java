@@ -41,8 +41,12 @@ final class DistilLayers {
         }
 
         float[][] forward(CpuContext ctx, float[][] x) {
-            float[][] p = padding == 0 ? x : NnOps.zeroPad(x, padding, padding);
-            return CpuOps.conv1d(ctx, p, weight, bias, out, kernel, stride, dilation, groups);
+            return forward(ctx, x, null);
+        }
+
+        /** {@link #forward(CpuContext, float[][])} with {@code epilogue} fused (null: none). */
+        float[][] forward(CpuContext ctx, float[][] x, CpuOps.ConvEpilogue epilogue) {
+            return CpuOps.conv1dPadded(ctx, x, weight, bias, out, kernel, stride, dilation, groups, padding, padding, epilogue);
         }
     }
 
@@ -162,18 +166,25 @@ final class DistilLayers {
         }
 
         float[][] forward(CpuContext ctx, float[][] x) {
-            return forward(ctx, x, NnOps.silu(ctx, x));
+            return forward(ctx, x, NnOps.silu(ctx, x), null);
         }
 
-        /** {@link #forward(CpuContext, float[][])} given {@code silu(x)} (shared by a ParallelBlock's blocks; not modified). */
-        float[][] forward(CpuContext ctx, float[][] x, float[][] siluOfX) {
+        /**
+         * {@link #forward(CpuContext, float[][])} given {@code silu(x)} (shared by a ParallelBlock's
+         * blocks; not modified), with {@code last} (null: none) fused after the final residual add.
+         * Each pair's elementwise ops run on the conv's output units while they are in cache: the
+         * SiLU after the dilated conv, then the residual add and the next pair's SiLU of its input,
+         * each element by the same operations as the separate passes, so the same bits.
+         */
+        float[][] forward(CpuContext ctx, float[][] x, float[][] siluOfX, CpuOps.ConvEpilogue last) {
+            float[][] xt = siluOfX;
             for (int i = 0; i < convs1.length; i++) {
-                float[][] xt = i == 0 ? siluOfX : NnOps.silu(ctx, x);
-                xt = convs1[i].forward(ctx, xt);
-                NnOps.siluInPlace(ctx, xt);
-                xt = convs2[i].forward(ctx, xt);
-                NnOps.addInPlace(xt, x);
-                x = xt;
+                float[][] h = convs1[i].forward(ctx, xt, CpuOps.ConvEpilogue.silu());
+                boolean lastPair = i == convs1.length - 1;
+                float[][] nextSilu = lastPair ? null : CpuOps.newRows(ctx, x.length, Frames.length(x));
+                x = convs2[i].forward(ctx, h, CpuOps.ConvEpilogue.chain(CpuOps.ConvEpilogue.add(x),
+                        lastPair ? last : CpuOps.ConvEpilogue.siluInto(nextSilu)));
+                xt = nextSilu;
             }
             return x;
         }
@@ -190,17 +201,28 @@ final class DistilLayers {
             }
         }
 
+        /**
+         * {@code (b_0(x) + b_1(x) + ...) / n}, summed in block order: block {@code i > 0} adds its
+         * output into the sum unit by unit as its last conv computes it, and the last block's units
+         * are then divided by {@code n} (a division by 1, for one block, changes nothing).
+         */
         float[][] forward(CpuContext ctx, float[][] x) {
             float[][] siluOfX = NnOps.silu(ctx, x); // every block starts with it
-            float[][] sum = blocks[0].forward(ctx, x, siluOfX);
-            for (int i = 1; i < blocks.length; i++) {
-                NnOps.addInPlace(sum, blocks[i].forward(ctx, x, siluOfX));
-            }
+            float[][] sum = blocks[0].forward(ctx, x, siluOfX, null);
             float n = blocks.length;
-            for (float[] row : sum) {
-                for (int t = 0; t < row.length; t++) {
-                    row[t] = row[t] / n;
+            for (int i = 1; i < blocks.length; i++) {
+                CpuOps.ConvEpilogue into = CpuOps.ConvEpilogue.accumulateInto(sum);
+                if (i == blocks.length - 1) {
+                    into = CpuOps.ConvEpilogue.chain(into, (out, c0, c1, t0, len) -> {
+                        for (int c = c0; c < c1; c++) {
+                            float[] row = sum[c];
+                            for (int t = t0; t < t0 + len; t++) {
+                                row[t] = row[t] / n;
+                            }
+                        }
+                    });
                 }
+                blocks[i].forward(ctx, x, siluOfX, into);
             }
             return sum;
         }
