@@ -64,25 +64,12 @@ public final class CpuOps {
 
         /** {@code out = addend + out}, as {@link #addInto}{@code (ctx, addend, out)}. */
         static ConvEpilogue add(float[][] addend) {
-            return (out, c0, c1, t0, n) -> {
-                for (int co = c0; co < c1; co++) {
-                    float[] a = addend[co];
-                    float[] o = out[co];
-                    for (int t = t0; t < t0 + n; t++) {
-                        o[t] = a[t] + o[t];
-                    }
-                }
-            };
+            return (out, c0, c1, t0, n) -> addRows(addend, out, out, c0, c1, t0, n);
         }
 
         /** {@code out = silu(out)}, as {@link NnOps#siluInPlace(CpuContext, float[][])}. */
         static ConvEpilogue silu() {
-            return (out, c0, c1, t0, n) -> {
-                NnOps.SiluScratch scratch = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, n));
-                for (int co = c0; co < c1; co++) {
-                    NnOps.siluSpan(out[co], out[co], t0, t0 + n, scratch);
-                }
-            };
+            return (out, c0, c1, t0, n) -> siluRows(out, out, c0, c1, t0, n);
         }
 
         /**
@@ -90,25 +77,32 @@ public final class CpuOps {
          * into {@code dst} (rows at least as long as the conv's output).
          */
         static ConvEpilogue siluInto(float[][] dst) {
-            return (out, c0, c1, t0, n) -> {
-                NnOps.SiluScratch scratch = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, n));
-                for (int co = c0; co < c1; co++) {
-                    NnOps.siluSpan(out[co], dst[co], t0, t0 + n, scratch);
-                }
-            };
+            return (out, c0, c1, t0, n) -> siluRows(out, dst, c0, c1, t0, n);
         }
 
         /** {@code sum = sum + out}, {@code out} unchanged (an accumulation into another tensor). */
         static ConvEpilogue accumulateInto(float[][] sum) {
-            return (out, c0, c1, t0, n) -> {
-                for (int co = c0; co < c1; co++) {
-                    float[] s = sum[co];
-                    float[] o = out[co];
-                    for (int t = t0; t < t0 + n; t++) {
-                        s[t] = s[t] + o[t];
-                    }
+            return (out, c0, c1, t0, n) -> addRows(sum, out, sum, c0, c1, t0, n);
+        }
+
+        /** {@code dst[c][t] = a[c][t] + b[c][t]} over the unit ({@code dst} may be {@code a} or {@code b}). */
+        private static void addRows(float[][] a, float[][] b, float[][] dst, int c0, int c1, int t0, int n) {
+            for (int c = c0; c < c1; c++) {
+                float[] ar = a[c];
+                float[] br = b[c];
+                float[] d = dst[c];
+                for (int t = t0; t < t0 + n; t++) {
+                    d[t] = ar[t] + br[t];
                 }
-            };
+            }
+        }
+
+        /** {@code dst[c][t] = silu(src[c][t])} over the unit, one block scratch for all its rows. */
+        private static void siluRows(float[][] src, float[][] dst, int c0, int c1, int t0, int n) {
+            NnOps.SiluScratch scratch = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, n));
+            for (int c = c0; c < c1; c++) {
+                NnOps.siluSpan(src[c], dst[c], t0, t0 + n, scratch);
+            }
         }
 
         /** {@code first}, then {@code second} (either may be null: the other alone). */
