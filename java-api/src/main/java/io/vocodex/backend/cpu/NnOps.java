@@ -368,17 +368,6 @@ public final class NnOps {
         return x < 0 ? -r : r;
     }
 
-    /** {@code a + b} elementwise in place into {@code a}. */
-    public static void addInPlace(float[][] a, float[][] b) {
-        for (int c = 0; c < a.length; c++) {
-            float[] ar = a[c];
-            float[] br = b[c];
-            for (int t = 0; t < ar.length; t++) {
-                ar[t] = ar[t] + br[t];
-            }
-        }
-    }
-
     /** Zero padding of {@code left}/{@code right} columns. */
     public static float[][] zeroPad(float[][] x, int left, int right) {
         int len = x.length == 0 ? 0 : x[0].length;
