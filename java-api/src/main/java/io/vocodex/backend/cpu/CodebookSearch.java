@@ -143,10 +143,10 @@ public final class CodebookSearch {
         /** The codebook row-major {@code (numCodes, dim)}: a new array (e.g. to upload to a device). */
         public float[] toRowMajor() {
             float[] out = new float[numCodes * dim];
+            float[] code = new float[dim];
             for (int n = 0; n < numCodes; n++) {
-                for (int d = 0; d < dim; d++) {
-                    out[n * dim + d] = get(n, d);
-                }
+                copyCode(n, code);
+                System.arraycopy(code, 0, out, n * dim, dim);
             }
             return out;
         }

@@ -1399,7 +1399,7 @@ public final class CpuOps {
                 int nj = Math.min(LSTM_BLOCK, hidden - j0);
                 float[] acc = gh[b];
                 if (simd) {
-                    VectorConv.matVecPanel(packedFlat[b], hidden, hRow, 0, 1, 4 * nj, ghRow[b], 0);
+                    VectorConv.matVecPanel(packedFlat[b], hidden, hRow, 0, 1, 4 * nj, ghRow[b], 0, ghRow[b]);
                 } else {
                     float[][] rows = packed[b];
                     java.util.Arrays.fill(acc, 0f);

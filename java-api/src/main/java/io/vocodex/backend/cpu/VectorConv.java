@@ -433,11 +433,21 @@ final class VectorConv {
      * blocks.
      */
     static void matVecPanel(float[] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0) {
-        int rows = t1 - t0;
         // a pass's partial sums wait in a private scratch, not in y: another thread's panel may share
         // the cache line at either end of these columns (sums kept in y measured ~8 % slower on 2
         // threads, StepWeightsBench)
-        float[][] acc = new float[rows][width];
+        matVecPanel(panel, in, x, t0, t1, width, y, o0, new float[t1 - t0][width]);
+    }
+
+    /**
+     * {@link #matVecPanel(float[], int, float[][], int, int, int, float[][], int)} with the caller's
+     * scratch {@code acc} ({@code t1 - t0} rows of at least {@code width}); {@code acc} may be
+     * {@code y} itself when {@code t0 == 0} and {@code o0 == 0} (an output no other thread writes
+     * near: the LSTM's per-block gate row, every step).
+     */
+    static void matVecPanel(float[] panel, int in, float[][] x, int t0, int t1, int width, float[][] y, int o0,
+                            float[][] acc) {
+        int rows = t1 - t0;
         int o = 0;
         if (L == 16) {
             for (; o + 16 * L <= width; o += 16 * L) {
@@ -478,7 +488,9 @@ final class VectorConv {
             }
         }
         for (int t = 0; t < rows; t++) {
-            System.arraycopy(acc[t], 0, y[t0 + t], o0, width);
+            if (acc[t] != y[t0 + t] || o0 != 0) {
+                System.arraycopy(acc[t], 0, y[t0 + t], o0, width);
+            }
         }
     }
 

@@ -40,7 +40,7 @@ final class VectorSearch {
     /**
      * Dimensions per slice, between which the sums go to memory and back. With 16 lanes a slice of a
      * block is 128 KiB, kept in L2 while the frames pass: 937 frames on one thread took 2.19 s with
-     * 512, 2.23-2.24 s with 256, 2.28-2.30 s with 128 (32 KiB, L1) and 2.45 s with 64
+     * 512, 2.22-2.25 s with 256, 2.28-2.30 s with 128 (32 KiB, L1) and 2.45 s with 64
      * ({@code CodebookSearchBench}). With 8 lanes (AVX2: 16 registers, more passes) 64 (8 KiB).
      */
     static final int DIMS = FOUR_VECTORS ? 512 : 64;
