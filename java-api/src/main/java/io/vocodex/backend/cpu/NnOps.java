@@ -143,64 +143,56 @@ public final class NnOps {
     }
 
     /**
-     * SiLU of one value, {@code x / (1 + e^-x)} in float64 rounded to float, with {@code e^-x}
-     * from {@link #siluSpan}'s arithmetic (so the arrays' SiLU gives exactly this): within
-     * {@code 1e-14} relative of the exact expression before the rounding, so the float differs from
-     * the correctly rounded one by at most 1 ulp (and only next to a rounding midpoint).
+     * SiLU of one value, {@code x / (1 + e^-x)}, in float arithmetic (the arrays' SiLU,
+     * {@link #siluSpan}, gives exactly this). {@code e^-x = 2^k e^r}: {@code -x} clamped to
+     * {@code [-88, 89]}, {@code k = rint(-x log2e)}, {@code r = -x - k ln2} (two parts), and
+     * {@code e^r = 1 + expm1(r)} with the ELU's degree-8 polynomial
+     * ({@link CpuOps#expm1NonPositive}'s); then {@code x / (2^k e^r + 1)}. Within 2 ulp of the
+     * exact value rounded to float wherever {@code x >= -88} (SiluTest: every value of a dense sweep
+     * of all floats). Below {@code x = -88.37}, where {@code e^-x} overflows a float, the result is
+     * {@code -0} (the exact value is smaller than {@code 4e-37} there); {@code silu(-inf)} is NaN as
+     * {@code -inf * sigmoid(-inf)} is.
      */
     public static float silu(float v) {
-        double x = v;
-        double t = Math.max(Math.min(-x, EXP_MAX), EXP_MIN);
-        double big = t * LOG2E + ROUNDER;
-        double k = big - ROUNDER;
-        double r = (t - k * LN2_HI) - k * LN2_LO;
-        return (float) (x / (1.0 + scaleOf(big) * expReduced(r)));
+        float t = Math.max(Math.min(-v, SILU_T_MAX), SILU_T_MIN);
+        float big = t * CpuOps.ELU_LOG2E + CpuOps.ELU_ROUNDER;
+        float k = big - CpuOps.ELU_ROUNDER;
+        float r = (t - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
+        return v / (siluScale(big) * (expm1Reduced(r) + 1f) + 1f);
     }
 
-    // e^t = 2^k e^r, k = rint(t log2 e) (read off t log2e + 1.5 * 2^52), r = t - k ln2 in two parts
-    // (fdlibm's split: k * LN2_HI is exact for |k| < 2^21), |r| <= ln2 / 2.
-    private static final double LOG2E = 1.4426950408889634;
-    private static final double LN2_HI = 6.93147180369123816490e-01;
-    private static final double LN2_LO = 1.90821492927058770002e-10;
-    private static final double ROUNDER = 0x1.8p52;
-    private static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
     /**
-     * {@code -x} is clamped to {@code [EXP_MIN, EXP_MAX]}: below, {@code 1 + e^t} is exactly 1
-     * anyway; above, {@code k = 1024} makes {@code 2^k} infinite, as {@code e^t} overflows there
-     * ({@code x / inf} is {@code -0}, and {@code -inf / inf} NaN, like the exact expression).
+     * The clamp of {@code -x}: from {@code -88} ({@code k = -127}, whose {@code 2^k} bits are +0:
+     * {@code 1 + e^-x} is exactly 1 long before) to {@code 89} ({@code k} at most 128, whose bits
+     * are +infinity, so {@code x / inf = -0}; {@code e^r + 1 > 0} keeps the product from NaN).
      */
-    private static final double EXP_MIN = -700.0;
-    private static final double EXP_MAX = 710.0;
+    static final float SILU_T_MIN = -88f;
+    static final float SILU_T_MAX = 89f;
 
-    /** {@code 2^k} from the bits of {@code k + ROUNDER}, {@code k} in {@code [-1010, 1024]} (1024: infinity). */
-    private static double scaleOf(double big) {
-        return Double.longBitsToDouble((Double.doubleToRawLongBits(big) - ROUNDER_BITS + 1023) << 52);
+    /** {@code 2^k} from the bits of {@code k + ROUNDER}, {@code k} in {@code [-127, 128]} (-127: +0, 128: +inf). */
+    private static float siluScale(float big) {
+        return Float.intBitsToFloat((Float.floatToRawIntBits(big) - CpuOps.ELU_ROUNDER_BITS + 127) << 23);
     }
 
-    /** e^r for {@code |r| <= ln2/2}: Taylor to degree 11 by Horner (truncation below 7e-15 relative). */
-    private static double expReduced(double r) {
-        double p = 1.0 / 39916800;
-        p = p * r + 1.0 / 3628800;
-        p = p * r + 1.0 / 362880;
-        p = p * r + 1.0 / 40320;
-        p = p * r + 1.0 / 5040;
-        p = p * r + 1.0 / 720;
-        p = p * r + 1.0 / 120;
-        p = p * r + 1.0 / 24;
-        p = p * r + 1.0 / 6;
-        p = p * r + 0.5;
-        p = p * r + 1.0;
-        return p * r + 1.0;
+    /** {@code expm1(r) = r + r^2 p(r)}, {@code |r| <= ln2/2}: the ELU's polynomial, the same operations as {@code VectorElu.polynomial}. */
+    private static float expm1Reduced(float r) {
+        float p = 1f / 40320f;
+        p = p * r + 1f / 5040f;
+        p = p * r + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        return r + r * r * p;
     }
 
     static final int SILU_BLOCK = 256;
 
     /**
      * {@code y[i] = silu(x[i])} for {@code i} in {@code [from, to)} ({@code y} may be {@code x}), with
-     * exactly {@link #silu(float)}'s arithmetic, as five loops over a block (Math.exp is a call per
-     * element; one loop mixing float and double lanes, or the whole computation in one loop, is not
-     * vectorised). C2 vectorises three of them on Java 17; with the Vector API on, the clamp and
-     * reduction and the final division run as {@link VectorSilu} kernels.
+     * exactly {@link #silu(float)}'s arithmetic: with the Vector API, {@link VectorSilu}'s three passes
+     * over the span's whole vectors; otherwise (and for the remainder) four plain loops over a block,
+     * of which C2 vectorises the last three on Java 17 (it leaves the float clamp scalar).
      */
     static void siluSpan(float[] x, float[] y, int from, int to) {
         siluSpan(x, y, from, to, new SiluScratch(Math.min(SILU_BLOCK, to - from)));
@@ -208,71 +200,47 @@ public final class NnOps {
 
     /** Block scratch of {@link #siluSpan}: one per caller (never shared), reusable over spans of up to {@code n} values per block. */
     static final class SiluScratch {
-        final double[] t;
-        final double[] big;
-        final double[] r;
-        final boolean simd;
-        final byte[] scale;    // 2^k between VectorSilu's two passes: bytes on JDK 17-19 (VectorBits)
-        final double[] scaleD; // ... doubles on JDK 20+
+        final float[] big;
+        final float[] r;
+        final VectorElu.Scratch vector; // null without the Vector API
 
         SiluScratch(int n) {
             n = Math.max(0, n);
-            t = new double[n];
-            big = new double[n];
-            r = new double[n];
-            simd = Simd.enabled() && n >= VectorSilu.step();
-            scale = simd && VectorBits.BYTE_ARRAYS ? new byte[8 * n] : null;
-            scaleD = simd && !VectorBits.BYTE_ARRAYS ? new double[n] : null;
+            big = new float[n];
+            r = new float[n];
+            vector = Simd.enabled() && n >= VectorSilu.step() ? VectorElu.newScratch() : null;
         }
     }
 
     /** {@link #siluSpan(float[], float[], int, int)} with the caller's scratch (made for at least {@code min(SILU_BLOCK, to - from)} values). */
     static void siluSpan(float[] x, float[] y, int from, int to, SiluScratch scratch) {
-        double[] t = scratch.t;
-        double[] big = scratch.big;
-        double[] r = scratch.r;
-        boolean simd = scratch.simd;
-        byte[] scale = scratch.scale;
-        double[] scaleD = scratch.scaleD;
-        for (int b0 = from; b0 < to; b0 += SILU_BLOCK) {
+        int start = from;
+        if (scratch.vector != null && to - from >= VectorSilu.step()) {
+            int vectorEnd = to - (to - from) % VectorSilu.step();
+            for (; start < vectorEnd; start += VectorElu.BLOCK) {
+                VectorSilu.siluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), scratch.vector);
+            }
+            start = vectorEnd;
+        }
+        float[] big = scratch.big;
+        float[] r = scratch.r;
+        for (int b0 = start; b0 < to; b0 += SILU_BLOCK) {
             int m = Math.min(SILU_BLOCK, to - b0);
             for (int j = 0; j < m; j++) {
-                t[j] = -(double) x[b0 + j];
-            }
-            // with the Vector API, the clamp/reduction and the final division (the passes that
-            // stay scalar here) run as VectorSilu kernels over the block's whole vectors, with
-            // the same operations; the plain loops below finish the remainder
-            int mv = simd ? m - m % VectorSilu.step() : 0;
-            if (mv > 0) {
-                if (scale != null) {
-                    VectorSilu.reduce(t, mv, EXP_MIN, EXP_MAX, LOG2E, ROUNDER, LN2_HI, LN2_LO, ROUNDER_BITS, r, scale);
-                } else {
-                    VectorSilu.reduceReinterpret(t, mv, EXP_MIN, EXP_MAX, LOG2E, ROUNDER, LN2_HI, LN2_LO, ROUNDER_BITS, r, scaleD);
-                }
-                for (int j = 0; j < mv; j++) {
-                    r[j] = expReduced(r[j]);
-                }
-                if (scale != null) {
-                    VectorSilu.finish(t, mv, scale, r);
-                } else {
-                    VectorSilu.finishReinterpret(t, mv, scaleD, r);
-                }
-            }
-            for (int j = mv; j < m; j++) {
-                double c = Math.max(Math.min(t[j], EXP_MAX), EXP_MIN);
-                double bg = c * LOG2E + ROUNDER;
-                double k = bg - ROUNDER;
+                float t = Math.max(Math.min(-x[b0 + j], SILU_T_MAX), SILU_T_MIN);
+                float bg = t * CpuOps.ELU_LOG2E + CpuOps.ELU_ROUNDER;
+                float k = bg - CpuOps.ELU_ROUNDER;
                 big[j] = bg;
-                r[j] = (c - k * LN2_HI) - k * LN2_LO;
-            }
-            for (int j = mv; j < m; j++) {
-                r[j] = expReduced(r[j]);
-            }
-            for (int j = mv; j < m; j++) {
-                t[j] = -t[j] / (1.0 + scaleOf(big[j]) * r[j]);
+                r[j] = (t - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
             }
             for (int j = 0; j < m; j++) {
-                y[b0 + j] = (float) t[j];
+                r[j] = expm1Reduced(r[j]);
+            }
+            for (int j = 0; j < m; j++) {
+                big[j] = siluScale(big[j]);
+            }
+            for (int j = 0; j < m; j++) {
+                y[b0 + j] = x[b0 + j] / (big[j] * (r[j] + 1f) + 1f);
             }
         }
     }

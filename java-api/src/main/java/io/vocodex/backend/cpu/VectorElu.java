@@ -166,8 +166,8 @@ final class VectorElu {
         }
     }
 
-    /** {@code r <- expm1(r) = r + r^2 p(r)}, two vectors per iteration. */
-    private static void polynomial(float[] r, int m) {
+    /** {@code r <- expm1(r) = r + r^2 p(r)}, two vectors per iteration (also {@link VectorSilu}'s middle pass). */
+    static void polynomial(float[] r, int m) {
         FloatVector c8 = FloatVector.broadcast(S, 1f / 40320f);
         FloatVector c7 = FloatVector.broadcast(S, 1f / 5040f);
         FloatVector c6 = FloatVector.broadcast(S, 1f / 720f);

@@ -1,97 +1,130 @@
 package io.vocodex.backend.cpu;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The two passes of {@link NnOps#siluSpan} that C2's superword leaves scalar on Java 17 (the
- * clamp, {@code Math.min}/{@code Math.max} on doubles, and the bit moves of {@code 2^k}), on the
- * Vector API in float64 lanes: the same operations in the same order, so every value is
- * bit-identical to the plain loops and to {@link NnOps#silu(float)} (SiluTest runs both paths).
- * As in {@link VectorElu}, the bits of {@code 2^k} go through a byte scratch ({@code intoByteArray}
- * / {@code fromByteArray}, each typed) rather than a reinterpret, and each pass is its own
- * compilation root taking one block per call. On JDK 20+, which has no byte-array vector methods
- * ({@link VectorBits#BYTE_ARRAYS} false), the {@code *Reinterpret} forms keep {@code 2^k} as doubles
- * through {@code reinterpretAsLongs()} / {@code reinterpretAsDoubles()}: the same bits.
+ * {@link NnOps#siluSpan} on the Vector API: {@link NnOps#silu(float)}'s float arithmetic, the same
+ * operations in the same order one vector of values at a time, so every value is bit-identical to
+ * the plain loops and the scalar function (SiluTest runs both). Built like {@link VectorElu}, whose
+ * {@code expm1} polynomial pass it shares: three passes over a block with L1 scratch between them,
+ * each its own small compilation root, and the bits of {@code 2^k} moved between float and int
+ * lanes through a byte scratch on JDK 17-19 ({@code reinterpretAs*()} on JDK 20+, which has no
+ * byte-array vector methods: {@link VectorBits}); see {@link VectorElu} and docs/architecture.md
+ * for why.
  */
 final class VectorSilu {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Long> J = LongVector.SPECIES_PREFERRED;
-    private static final int L = D.length();
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
     private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
 
     private VectorSilu() {
     }
 
-    /** Values per loop iteration: the vector parts of a block are multiples of it. */
+    /** Values per loop iteration (two vectors): the spans given to {@link #siluBlock} are multiples of it. */
     static int step() {
-        return L;
+        return 2 * L;
     }
 
     /**
-     * For {@code j < m} (a multiple of {@link #step()}): {@code c = max(min(t[j], expMax), expMin)},
-     * {@code big = c log2e + rounder}, {@code k = big - rounder}, {@code r[j] = (c - k ln2Hi) - k ln2Lo},
-     * and the bits of {@code 2^k = (bits(big) - roundBits + 1023) << 52} into {@code scale} (8 bytes a value).
+     * {@code y[i] = silu(x[i])} for {@code i} in {@code [i0, i0 + m)}, {@code m <= VectorElu.BLOCK}
+     * a multiple of {@link #step()} ({@code y} may be {@code x}); the caller walks a row block by
+     * block (a vector loop over a whole row is OSR-compiled, see {@link VectorElu#eluBlock}).
      */
-    static void reduce(double[] t, int m, double expMin, double expMax, double log2e, double rounder,
-                       double ln2Hi, double ln2Lo, long rounderBits, double[] r, byte[] scale) {
-        DoubleVector lo = DoubleVector.broadcast(D, expMin);
-        DoubleVector hi = DoubleVector.broadcast(D, expMax);
-        DoubleVector l2e = DoubleVector.broadcast(D, log2e);
-        DoubleVector rnd = DoubleVector.broadcast(D, rounder);
-        DoubleVector lnHi = DoubleVector.broadcast(D, ln2Hi);
-        DoubleVector lnLo = DoubleVector.broadcast(D, ln2Lo);
-        LongVector bias = LongVector.broadcast(J, rounderBits - 1023);
-        for (int j = 0; j < m; j += L) {
-            DoubleVector c = DoubleVector.fromArray(D, t, j).min(hi).max(lo);
-            DoubleVector big = c.mul(l2e).add(rnd);
-            DoubleVector k = big.sub(rnd);
-            c.sub(k.mul(lnHi)).sub(k.mul(lnLo)).intoArray(r, j);
-            big.intoByteArray(scale, 8 * j, ORDER);
-            LongVector.fromByteArray(J, scale, 8 * j, ORDER).sub(bias).lanewise(VectorOperators.LSHL, 52)
-                    .intoByteArray(scale, 8 * j, ORDER);
+    static void siluBlock(float[] x, float[] y, int i0, int m, VectorElu.Scratch scratch) {
+        if (scratch.scaleBytes != null) {
+            reduce(x, i0, m, scratch.scaleBytes, scratch.reduced);
+            VectorElu.polynomial(scratch.reduced, m);
+            finish(x, y, i0, m, scratch.scaleBytes, scratch.reduced);
+        } else {
+            reduceReinterpret(x, i0, m, scratch.scale, scratch.reduced);
+            VectorElu.polynomial(scratch.reduced, m);
+            finishReinterpret(x, y, i0, m, scratch.scale, scratch.reduced);
         }
     }
 
-    /** {@link #reduce} for JDK 20+: {@code 2^k} into {@code scale} as doubles (its own method, as in {@link VectorElu}). */
-    static void reduceReinterpret(double[] t, int m, double expMin, double expMax, double log2e, double rounder,
-                                  double ln2Hi, double ln2Lo, long rounderBits, double[] r, double[] scale) {
-        DoubleVector lo = DoubleVector.broadcast(D, expMin);
-        DoubleVector hi = DoubleVector.broadcast(D, expMax);
-        DoubleVector l2e = DoubleVector.broadcast(D, log2e);
-        DoubleVector rnd = DoubleVector.broadcast(D, rounder);
-        DoubleVector lnHi = DoubleVector.broadcast(D, ln2Hi);
-        DoubleVector lnLo = DoubleVector.broadcast(D, ln2Lo);
-        LongVector bias = LongVector.broadcast(J, rounderBits - 1023);
-        for (int j = 0; j < m; j += L) {
-            DoubleVector c = DoubleVector.fromArray(D, t, j).min(hi).max(lo);
-            DoubleVector big = c.mul(l2e).add(rnd);
-            DoubleVector k = big.sub(rnd);
-            c.sub(k.mul(lnHi)).sub(k.mul(lnLo)).intoArray(r, j);
-            ((LongVector) big.reinterpretAsLongs()).sub(bias).lanewise(VectorOperators.LSHL, 52)
-                    .reinterpretAsDoubles().intoArray(scale, j);
+    /**
+     * {@code t = clamp(-v, -88, 89)}, {@code big = t log2e + ROUNDER} (so {@code k = big - ROUNDER}
+     * is {@code rint(t log2e)}), {@code r = (t - k ln2_hi) - k ln2_lo}, and the bits of
+     * {@code 2^k = (bits(big) - ROUNDER_BITS + 127) << 23} into a byte scratch.
+     */
+    private static void reduce(float[] x, int i0, int m, byte[] bits, float[] r) {
+        FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
+        FloatVector floor = FloatVector.broadcast(S, NnOps.SILU_T_MIN);
+        FloatVector ceiling = FloatVector.broadcast(S, NnOps.SILU_T_MAX);
+        FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
+        FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, CpuOps.ELU_LN2_LO);
+        IntVector bias = IntVector.broadcast(I, CpuOps.ELU_ROUNDER_BITS - 127);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector t0 = FloatVector.fromArray(S, x, i0 + j).neg().min(ceiling).max(floor);
+            FloatVector t1 = FloatVector.fromArray(S, x, i0 + j + L).neg().min(ceiling).max(floor);
+            FloatVector b0 = t0.mul(log2e).add(rounder);
+            FloatVector b1 = t1.mul(log2e).add(rounder);
+            FloatVector k0 = b0.sub(rounder);
+            FloatVector k1 = b1.sub(rounder);
+            t0.sub(k0.mul(ln2Hi)).sub(k0.mul(ln2Lo)).intoArray(r, j);
+            t1.sub(k1.mul(ln2Hi)).sub(k1.mul(ln2Lo)).intoArray(r, j + L);
+            b0.intoByteArray(bits, 4 * j, ORDER);
+            b1.intoByteArray(bits, 4 * (j + L), ORDER);
+            IntVector.fromByteArray(I, bits, 4 * j, ORDER).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .intoByteArray(bits, 4 * j, ORDER);
+            IntVector.fromByteArray(I, bits, 4 * (j + L), ORDER).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .intoByteArray(bits, 4 * (j + L), ORDER);
         }
     }
 
-    /** {@code t[j] = -t[j] / (1 + 2^k e^r)} for {@code j < m}, with {@code 2^k} from {@link #reduce}'s scratch and {@code e^r} in {@code expR}. */
-    static void finish(double[] t, int m, byte[] scale, double[] expR) {
-        DoubleVector one = DoubleVector.broadcast(D, 1.0);
-        for (int j = 0; j < m; j += L) {
-            DoubleVector s = DoubleVector.fromByteArray(D, scale, 8 * j, ORDER);
-            DoubleVector den = s.mul(DoubleVector.fromArray(D, expR, j)).add(one);
-            DoubleVector.fromArray(D, t, j).neg().div(den).intoArray(t, j);
+    /** {@link #reduce} for JDK 20+: {@code 2^k} stored as floats through reinterpret casts. */
+    private static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
+        FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
+        FloatVector floor = FloatVector.broadcast(S, NnOps.SILU_T_MIN);
+        FloatVector ceiling = FloatVector.broadcast(S, NnOps.SILU_T_MAX);
+        FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
+        FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
+        FloatVector ln2Lo = FloatVector.broadcast(S, CpuOps.ELU_LN2_LO);
+        IntVector bias = IntVector.broadcast(I, CpuOps.ELU_ROUNDER_BITS - 127);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector t0 = FloatVector.fromArray(S, x, i0 + j).neg().min(ceiling).max(floor);
+            FloatVector t1 = FloatVector.fromArray(S, x, i0 + j + L).neg().min(ceiling).max(floor);
+            FloatVector b0 = t0.mul(log2e).add(rounder);
+            FloatVector b1 = t1.mul(log2e).add(rounder);
+            FloatVector k0 = b0.sub(rounder);
+            FloatVector k1 = b1.sub(rounder);
+            t0.sub(k0.mul(ln2Hi)).sub(k0.mul(ln2Lo)).intoArray(r, j);
+            t1.sub(k1.mul(ln2Hi)).sub(k1.mul(ln2Lo)).intoArray(r, j + L);
+            ((IntVector) b0.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats().intoArray(scale, j);
+            ((IntVector) b1.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats().intoArray(scale, j + L);
         }
     }
 
-    /** {@link #finish} for JDK 20+: {@code 2^k} read as doubles. */
-    static void finishReinterpret(double[] t, int m, double[] scale, double[] expR) {
-        DoubleVector one = DoubleVector.broadcast(D, 1.0);
-        for (int j = 0; j < m; j += L) {
-            DoubleVector s = DoubleVector.fromArray(D, scale, j);
-            DoubleVector den = s.mul(DoubleVector.fromArray(D, expR, j)).add(one);
-            DoubleVector.fromArray(D, t, j).neg().div(den).intoArray(t, j);
+    /** {@code y = v / (2^k (expm1(r) + 1) + 1)}, {@code 2^k} read from the byte scratch. */
+    private static void finish(float[] x, float[] y, int i0, int m, byte[] scaleBits, float[] em1r) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector s0 = FloatVector.fromByteArray(S, scaleBits, 4 * j, ORDER);
+            FloatVector s1 = FloatVector.fromByteArray(S, scaleBits, 4 * (j + L), ORDER);
+            FloatVector d0 = s0.mul(FloatVector.fromArray(S, em1r, j).add(one)).add(one);
+            FloatVector d1 = s1.mul(FloatVector.fromArray(S, em1r, j + L).add(one)).add(one);
+            FloatVector.fromArray(S, x, i0 + j).div(d0).intoArray(y, i0 + j);
+            FloatVector.fromArray(S, x, i0 + j + L).div(d1).intoArray(y, i0 + j + L);
+        }
+    }
+
+    /** {@link #finish} for JDK 20+: {@code 2^k} read as floats. */
+    private static void finishReinterpret(float[] x, float[] y, int i0, int m, float[] scale, float[] em1r) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int j = 0; j < m; j += 2 * L) {
+            FloatVector s0 = FloatVector.fromArray(S, scale, j);
+            FloatVector s1 = FloatVector.fromArray(S, scale, j + L);
+            FloatVector d0 = s0.mul(FloatVector.fromArray(S, em1r, j).add(one)).add(one);
+            FloatVector d1 = s1.mul(FloatVector.fromArray(S, em1r, j + L).add(one)).add(one);
+            FloatVector.fromArray(S, x, i0 + j).div(d0).intoArray(y, i0 + j);
+            FloatVector.fromArray(S, x, i0 + j + L).div(d1).intoArray(y, i0 + j + L);
         }
     }
 }

@@ -27,7 +27,8 @@ class MelNnOpsTest {
             // 1 + erf cancels for x << 0: absolute error ~1e-16 |x| (PyTorch's float32 has ~6e-8 |x|)
             assertEquals(gelu, NnOps.gelu(f), Math.ulp((float) gelu) + 1e-15 * Math.abs(x), "gelu(" + f + ")");
             double silu = f / (1 + Math.exp(-f));
-            assertEquals(silu, NnOps.silu(f), Math.ulp((float) silu));
+            // float arithmetic: within 2 ulp of the rounded value (SiluTest), 2.2 ulp of the exact one
+            assertEquals(silu, NnOps.silu(f), 2.5 * Math.ulp((float) silu));
         }
     }
 
