@@ -70,11 +70,8 @@
 #define VX_ELU_C4 0x3d2aaaab     // 1f / 24f
 #define VX_ELU_C3 0x3e2aaaab     // 1f / 6f
 
-// CpuOps.expm1NonPositive for t in [-87, 0] (NaN in, NaN out).
-__device__ __forceinline__ float vx_expm1_nonpositive(float t) {
-    const float k = rintf(__fmul_rn(t, __int_as_float(VX_ELU_LOG2E)));
-    const float r = __fsub_rn(__fsub_rn(t, __fmul_rn(k, __int_as_float(VX_ELU_LN2_HI))),
-                              __fmul_rn(k, __int_as_float(VX_ELU_LN2_LO)));
+// expm1(r) = r + r^2 p(r) for |r| <= ln2/2: the polynomial of CpuOps.expm1NonPositive / NnOps.expm1Reduced.
+__device__ __forceinline__ float vx_expm1_reduced(float r) {
     float p = __int_as_float(VX_ELU_C8);
     p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C7));
     p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C6));
@@ -82,7 +79,15 @@ __device__ __forceinline__ float vx_expm1_nonpositive(float t) {
     p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C4));
     p = __fadd_rn(__fmul_rn(p, r), __int_as_float(VX_ELU_C3));
     p = __fadd_rn(__fmul_rn(p, r), 0.5f);
-    const float em1r = __fadd_rn(r, __fmul_rn(__fmul_rn(r, r), p));
+    return __fadd_rn(r, __fmul_rn(__fmul_rn(r, r), p));
+}
+
+// CpuOps.expm1NonPositive for t in [-87, 0] (NaN in, NaN out).
+__device__ __forceinline__ float vx_expm1_nonpositive(float t) {
+    const float k = rintf(__fmul_rn(t, __int_as_float(VX_ELU_LOG2E)));
+    const float r = __fsub_rn(__fsub_rn(t, __fmul_rn(k, __int_as_float(VX_ELU_LN2_HI))),
+                              __fmul_rn(k, __int_as_float(VX_ELU_LN2_LO)));
+    const float em1r = vx_expm1_reduced(r);
     const int ki = k != k ? 0 : (int)k; // Java's (int) NaN is 0
     const float scale = __int_as_float((ki + 127) << 23); // 2^k, k in [-126, 0]
     return __fadd_rn(__fmul_rn(scale, em1r), __fsub_rn(scale, 1.f));
@@ -95,14 +100,31 @@ __device__ __forceinline__ float vx_elu(float v, float alpha) {
     return v > 0.f ? v : __fmul_rn(alpha, e);
 }
 
-// Sigmoid as CpuOps.sigmoid: (float)(1.0 / (1.0 + exp(-v))) in double.
+// CpuOps.sigmoid: 1 / (2^k (expm1(r) + 1) + 1) for -v = k ln2 + r, -v clamped to [-88, 89] (NnOps.siluDenominator;
+// k = 128 makes 2^k +inf and the result 0). k comes from the rounding constant 1.5 * 2^23, as in the Java passes.
+#define VX_ELU_ROUNDER 12582912.f
+#define VX_ELU_ROUNDER_BITS 0x4B400000
 __device__ __forceinline__ float vx_sigmoid(float v) {
-    return (float)(1.0 / (1.0 + exp(-(double)v)));
+    float t = -v;
+    t = t > 89.f ? 89.f : t;   // Math.min(-v, 89f), NaN kept
+    t = t < -88.f ? -88.f : t; // Math.max(t, -88f)
+    const float big = __fadd_rn(__fmul_rn(t, __int_as_float(VX_ELU_LOG2E)), VX_ELU_ROUNDER);
+    const float k = __fsub_rn(big, VX_ELU_ROUNDER);
+    const float r = __fsub_rn(__fsub_rn(t, __fmul_rn(k, __int_as_float(VX_ELU_LN2_HI))),
+                              __fmul_rn(k, __int_as_float(VX_ELU_LN2_LO)));
+    const float scale = __int_as_float((__float_as_int(big) - VX_ELU_ROUNDER_BITS + 127) << 23);
+    const float den = __fadd_rn(__fmul_rn(scale, __fadd_rn(vx_expm1_reduced(r), 1.f)), 1.f);
+    return __fdiv_rn(1.f, den);
 }
 
+// CpuOps.tanh: -e / (e + 2) with e = expm1(max(-2|v|, -87)), the sign of v copied back.
 __device__ __forceinline__ float vx_tanh(float v) {
-    return (float)tanh((double)v);
+    float t = __fmul_rn(-2.f, fabsf(v));
+    t = t < -87.f ? -87.f : t; // Math.max(t, -87f), NaN kept
+    const float e = vx_expm1_nonpositive(t);
+    return copysignf(__fdiv_rn(-e, __fadd_rn(e, 2.f)), v);
 }
+// (end of the activations that scripts/check-elu-port compiles on the host)
 
 // The value at position p of a row of `len` samples padded by `padLeft` on the left (and on the right
 // as far as the caller reads) with io.vocodex.nn.PadMode semantics, including EnCodec's pad1d rule that

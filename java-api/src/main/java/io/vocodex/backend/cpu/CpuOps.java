@@ -1199,6 +1199,7 @@ public final class CpuOps {
         float[][] y = new float[hidden][steps];
         float[] gx = new float[g4];
         float[] gh = new float[g4];
+        LstmCellScratch scratch = new LstmCellScratch(hidden);
         for (int t = 0; t < steps; t++) {
             java.util.Arrays.fill(gx, 0f);
             for (int i = 0; i < in; i++) {
@@ -1216,7 +1217,7 @@ public final class CpuOps {
                     gh[o] = Math.fma(whhT[base + o], hv, gh[o]);
                 }
             }
-            lstmCellStep(gx, gh, bih, bhh, h, c, y, t);
+            lstmCellStep(gx, gh, bih, bhh, h, c, y, t, scratch);
         }
         return y;
     }
@@ -1238,10 +1239,11 @@ public final class CpuOps {
         }
         float[][] gxRows = TransformerOps.linearRows(ctx, TransformerOps.transpose(x), wih); // [T][4H]
         float[][] hRow = {h};
+        LstmCellScratch scratch = new LstmCellScratch(hidden);
         for (int t = 0; t < steps; t++) {
             float[] gx = gxRows[t];
             float[] gh = TransformerOps.linearRows(ctx, hRow, whh)[0];
-            lstmCellStep(gx, gh, bih, bhh, h, c, y, t);
+            lstmCellStep(gx, gh, bih, bhh, h, c, y, t, scratch);
         }
         return y;
     }
@@ -1252,16 +1254,14 @@ public final class CpuOps {
      * {@code t} of {@code y}, in the operation order {@link #lstmLayer} uses.
      */
     private static void lstmCellStep(float[] gx, float[] gh, float[] bih, float[] bhh, float[] h, float[] c,
-                                     float[][] y, int t) {
+                                     float[][] y, int t, LstmCellScratch scratch) {
         int hidden = h.length;
+        // gh is this step's own product: the pre-activations overwrite it
+        for (int o = 0; o < 4 * hidden; o++) {
+            gh[o] = (gx[o] + (bih[o] + bhh[o])) + gh[o];
+        }
+        lstmCell(gh, hidden, c, 0, h, 0, scratch);
         for (int j = 0; j < hidden; j++) {
-            float gi = (gx[j] + (bih[j] + bhh[j])) + gh[j];
-            float gf = (gx[hidden + j] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
-            float gg = (gx[2 * hidden + j] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
-            float go = (gx[3 * hidden + j] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-            float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
-            c[j] = cn;
-            h[j] = sigmoid(go) * tanh(cn);
             y[j][t] = h[j];
         }
     }
@@ -1324,17 +1324,15 @@ public final class CpuOps {
             // too few steps to repay repacking whh: row-major matrix-vector products
             float[][] y = new float[hidden][steps];
             float[] gh = new float[4 * hidden];
+            LstmCellScratch scratch = new LstmCellScratch(hidden);
             for (int t = 0; t < steps; t++) {
                 matVec(whh, 4 * hidden, hidden, h, gh);
                 float[] gxt = gxByStep[t];
+                for (int o = 0; o < 4 * hidden; o++) {
+                    gh[o] = (gxt[o] + bsum[o]) + gh[o];
+                }
+                lstmCell(gh, hidden, c, 0, h, 0, scratch);
                 for (int j = 0; j < hidden; j++) {
-                    float gi = (gxt[j] + bsum[j]) + gh[j];
-                    float gf = (gxt[hidden + j] + bsum[hidden + j]) + gh[hidden + j];
-                    float gg = (gxt[2 * hidden + j] + bsum[2 * hidden + j]) + gh[2 * hidden + j];
-                    float go = (gxt[3 * hidden + j] + bsum[3 * hidden + j]) + gh[3 * hidden + j];
-                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
-                    c[j] = cn;
-                    h[j] = sigmoid(go) * tanh(cn);
                     y[j][t] = h[j];
                 }
             }
@@ -1349,6 +1347,7 @@ public final class CpuOps {
         float[][] packedFlat = simd ? new float[blocks][] : null;
         float[][] gh = new float[blocks][];
         float[][][] ghRow = new float[blocks][][]; // gh[b] as the one output row of matVecPanel
+        LstmCellScratch[] cellScratch = new LstmCellScratch[blocks];
         ctx.parallelFor(blocks, 4L * LSTM_BLOCK * hidden, b -> {
             int j0 = b * LSTM_BLOCK;
             int nj = Math.min(LSTM_BLOCK, hidden - j0);
@@ -1382,6 +1381,7 @@ public final class CpuOps {
             }
             gh[b] = new float[width];
             ghRow[b] = new float[][] {gh[b]};
+            cellScratch[b] = new LstmCellScratch(nj);
         });
         final float[][] hRow = {h};
         // The steps read the projection and write y step-major: in the (channels, time) layout each
@@ -1407,16 +1407,13 @@ public final class CpuOps {
                         fmaRows(acc, rows, i0, Math.min(CHUNK, hidden - i0), h, i0, 4 * nj);
                     }
                 }
-                for (int jj = 0; jj < nj; jj++) {
-                    int j = j0 + jj;
-                    float gi = (gxt[j] + bsum[j]) + acc[jj];
-                    float gf = (gxt[hidden + j] + bsum[hidden + j]) + acc[nj + jj];
-                    float gg = (gxt[2 * hidden + j] + bsum[2 * hidden + j]) + acc[2 * nj + jj];
-                    float go = (gxt[3 * hidden + j] + bsum[3 * hidden + j]) + acc[3 * nj + jj];
-                    float cn = sigmoid(gf) * c[j] + sigmoid(gi) * tanh(gg);
-                    c[j] = cn;
-                    yt[j] = sigmoid(go) * tanh(cn);
+                for (int gate = 0; gate < 4; gate++) {
+                    for (int jj = 0; jj < nj; jj++) {
+                        int o = gate * hidden + j0 + jj;
+                        acc[gate * nj + jj] = (gxt[o] + bsum[o]) + acc[gate * nj + jj];
+                    }
                 }
+                lstmCell(acc, nj, c, j0, yt, j0, cellScratch[b]);
             });
             // h for the next step: every block has read the old h by now
             System.arraycopy(yt, 0, h, 0, hidden);
@@ -1425,50 +1422,81 @@ public final class CpuOps {
     }
 
     /**
-     * {@code (float) Math.tanh(v)}, bit for bit, about 3x faster. {@code Math.tanh} is not a JIT
-     * intrinsic on Java 17 (~65 ns a call here) while {@code Math.exp} is, so this first evaluates
-     * {@code t = 1 - 2 / (exp(2|v|) + 1)} in double. Its distance from the exact tanh is at most
-     * {@code 2^-50} (exp's 1 ulp and three roundings, each relative to a value at most 1), and
-     * {@code Math.tanh} is within 2.5 ulps (at most {@code 2^-51} below 1) of it: so when {@code t} is
-     * farther than {@link #TANH_TOLERANCE} (twice that sum) from both rounding midpoints around
-     * {@code (float) t}, {@code Math.tanh(v)} rounds to the same float. Otherwise (rarely: about one
-     * value in a million in TanhTest's dense band) or for {@code v} zero or not finite, it returns {@code (float) Math.tanh(v)} itself.
-     * Below {@code |v| = 2^-10}, where the subtraction would cancel, {@code t} is tanh's Taylor series
-     * instead, with a tolerance relative to {@code t}. {@code TanhTest} compares the two on
-     * tens of millions of float bit patterns.
+     * The LSTM's tanh in float arithmetic: {@code tanh|v| = -e / (e + 2)} with
+     * {@code e = expm1(-2|v|)} by {@link #expm1NonPositive} (the ELU's; its argument clamped at
+     * -87, where {@code e} is -1 in float), the sign of {@code v} copied back (so +-0 stay +-0, NaN
+     * stays NaN, +-inf give +-1). Within 2 ulp of {@code Math.tanh} rounded to float over a dense
+     * sweep of all floats (TanhTest); no cancellation near 0, where {@code e ~ -2|v|}.
+     * {@link #tanhSpan} computes the same values, bit for bit, in vector passes.
      */
     static float tanh(float v) {
-        float a = Math.abs(v);
-        if (!(a > 0f) || a == Float.POSITIVE_INFINITY) { // +-0 (keeps its sign), NaN, +-inf
-            return (float) Math.tanh(v);
-        }
-        double t;
-        double tolerance;
-        if (a < 0x1p-10f) {
-            // x (1 - x^2/3 + 2x^4/15 - 17x^6/315): the next term is below 1e-25 of the sum here; the
-            // roundings and Math.tanh's 2.5 ulps stay under 4 ulps of t, so 16 ulps is a safe margin
-            double x = a;
-            double x2 = x * x;
-            t = x * (1.0 - x2 * (1.0 / 3 - x2 * (2.0 / 15 - x2 * (17.0 / 315))));
-            tolerance = 16 * Math.ulp(t);
-        } else {
-            t = 1.0 - 2.0 / (Math.exp(2.0 * a) + 1.0);
-            tolerance = TANH_TOLERANCE;
-        }
-        float f = (float) t;
-        double up = ((double) f + (double) Math.nextUp(f)) * 0.5;
-        double down = ((double) f + (double) Math.nextDown(f)) * 0.5;
-        if (Math.abs(t - up) <= tolerance || Math.abs(t - down) <= tolerance) {
-            return (float) Math.tanh(v);
-        }
-        return v < 0 ? -f : f;
+        float e = expm1NonPositive(Math.max(-2f * Math.abs(v), -87f));
+        return Math.copySign(-e / (e + 2f), v);
     }
 
-    /** Twice the bound {@code 2^-50 + 2^-51} on {@code |t - Math.tanh(v)|} in {@link #tanh}. */
-    static final double TANH_TOLERANCE = 2 * (0x1p-50 + 0x1p-51);
-
+    /**
+     * The LSTM's sigmoid {@code 1 / (1 + e^-v)} in float arithmetic: the denominator of
+     * {@link NnOps#silu(float)} (so within 2 ulp of the rounded exact value, SiluTest's bound
+     * carries over: {@code silu(v) = v * sigmoid(v)} shares every step but the final division).
+     */
     static float sigmoid(float v) {
-        return (float) (1.0 / (1.0 + Math.exp(-v)));
+        return 1f / NnOps.siluDenominator(v);
+    }
+
+    /**
+     * {@code y[i] = tanh(x[i])} for {@code i} in {@code [from, to)} ({@code y} may be {@code x}),
+     * {@link #tanh}'s bits: the clamped {@code -2|v|} into {@code arg} (at least {@code to - from}
+     * long), its {@code expm1} by {@link #eluRange} (alpha 1: exactly {@link #expm1NonPositive} on
+     * arguments {@code <= 0}, on the Vector API where it runs), then the division and the sign.
+     */
+    static void tanhSpan(float[] x, float[] y, int from, int to, float[] arg, EluScratch scratch) {
+        int m = to - from;
+        for (int j = 0; j < m; j++) {
+            arg[j] = Math.max(-2f * Math.abs(x[from + j]), -87f);
+        }
+        eluRange(arg, arg, 0, m, 1f, scratch);
+        for (int j = 0; j < m; j++) {
+            float e = arg[j];
+            y[from + j] = Math.copySign(-e / (e + 2f), x[from + j]);
+        }
+    }
+
+    /** Scratch of {@link #lstmCell} for up to {@code n} units: one per caller, never shared. */
+    static final class LstmCellScratch {
+        final float[] cell;
+        final float[] arg;
+        final EluScratch expm1 = new EluScratch();
+        final NnOps.SiluScratch sigmoid;
+
+        LstmCellScratch(int n) {
+            cell = new float[n];
+            arg = new float[n];
+            sigmoid = new NnOps.SiluScratch(Math.min(NnOps.SILU_BLOCK, 2 * n));
+        }
+    }
+
+    /**
+     * The LSTM cell update of {@code n} units from their gate pre-activations {@code g = [i | f | g | o]}
+     * ({@code 4n} values, overwritten): {@code c' = sigmoid(f) c + sigmoid(i) tanh(g)},
+     * {@code h = sigmoid(o) tanh(c')}, each product and sum rounded separately in that order;
+     * {@code c[cOff ..]} and {@code h[hOff ..]} receive them. The activations run as spans
+     * ({@link NnOps#sigmoidSpan}, {@link #tanhSpan}): vector passes with the Vector API, the same
+     * bits as the scalar {@link #sigmoid} and {@link #tanh}.
+     */
+    static void lstmCell(float[] g, int n, float[] c, int cOff, float[] h, int hOff, LstmCellScratch s) {
+        NnOps.sigmoidSpan(g, g, 0, 2 * n, s.sigmoid);
+        tanhSpan(g, g, 2 * n, 3 * n, s.arg, s.expm1);
+        NnOps.sigmoidSpan(g, g, 3 * n, 4 * n, s.sigmoid);
+        float[] cell = s.cell;
+        for (int j = 0; j < n; j++) {
+            float cn = g[n + j] * c[cOff + j] + g[j] * g[2 * n + j];
+            c[cOff + j] = cn;
+            cell[j] = cn;
+        }
+        tanhSpan(cell, cell, 0, n, s.arg, s.expm1);
+        for (int j = 0; j < n; j++) {
+            h[hOff + j] = g[3 * n + j] * cell[j];
+        }
     }
 
     /**

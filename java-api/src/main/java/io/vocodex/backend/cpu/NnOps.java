@@ -154,11 +154,16 @@ public final class NnOps {
      * {@code -inf * sigmoid(-inf)} is.
      */
     public static float silu(float v) {
+        return v / siluDenominator(v);
+    }
+
+    /** {@code 2^k e^r + 1 = e^-v + 1}: every step of {@link #silu(float)} but the division (also the LSTM's sigmoid's). */
+    static float siluDenominator(float v) {
         float t = Math.max(Math.min(-v, SILU_T_MAX), SILU_T_MIN);
         float big = t * CpuOps.ELU_LOG2E + CpuOps.ELU_ROUNDER;
         float k = big - CpuOps.ELU_ROUNDER;
         float r = (t - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
-        return v / (siluScale(big) * (expm1Reduced(r) + 1f) + 1f);
+        return siluScale(big) * (expm1Reduced(r) + 1f) + 1f;
     }
 
     /**
@@ -214,11 +219,24 @@ public final class NnOps {
 
     /** {@link #siluSpan(float[], float[], int, int)} with the caller's scratch (made for at least {@code min(SILU_BLOCK, to - from)} values). */
     static void siluSpan(float[] x, float[] y, int from, int to, SiluScratch scratch) {
+        span(x, y, from, to, scratch, false);
+    }
+
+    /** {@code y[i] = CpuOps.sigmoid(x[i])} over {@code [from, to)}: {@link #siluSpan}'s passes with the numerator 1. */
+    static void sigmoidSpan(float[] x, float[] y, int from, int to, SiluScratch scratch) {
+        span(x, y, from, to, scratch, true);
+    }
+
+    private static void span(float[] x, float[] y, int from, int to, SiluScratch scratch, boolean sigmoid) {
         int start = from;
         if (scratch.vector != null && to - from >= VectorSilu.step()) {
             int vectorEnd = to - (to - from) % VectorSilu.step();
             for (; start < vectorEnd; start += VectorElu.BLOCK) {
-                VectorSilu.siluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), scratch.vector);
+                if (sigmoid) {
+                    VectorSilu.sigmoidBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), scratch.vector);
+                } else {
+                    VectorSilu.siluBlock(x, y, start, Math.min(VectorElu.BLOCK, vectorEnd - start), scratch.vector);
+                }
             }
             start = vectorEnd;
         }
@@ -240,7 +258,7 @@ public final class NnOps {
                 big[j] = siluScale(big[j]);
             }
             for (int j = 0; j < m; j++) {
-                y[b0 + j] = x[b0 + j] / (big[j] * (r[j] + 1f) + 1f);
+                y[b0 + j] = (sigmoid ? 1f : x[b0 + j]) / (big[j] * (r[j] + 1f) + 1f);
             }
         }
     }

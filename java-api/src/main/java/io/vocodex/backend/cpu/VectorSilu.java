@@ -35,14 +35,23 @@ final class VectorSilu {
      * block (a vector loop over a whole row is OSR-compiled, see {@link VectorElu#eluBlock}).
      */
     static void siluBlock(float[] x, float[] y, int i0, int m, VectorElu.Scratch scratch) {
+        block(x, y, i0, m, scratch, false);
+    }
+
+    /** {@link #siluBlock} with the numerator 1: {@code y = sigmoid(x)}, {@link CpuOps#sigmoid}'s bits. */
+    static void sigmoidBlock(float[] x, float[] y, int i0, int m, VectorElu.Scratch scratch) {
+        block(x, y, i0, m, scratch, true);
+    }
+
+    private static void block(float[] x, float[] y, int i0, int m, VectorElu.Scratch scratch, boolean sigmoid) {
         if (scratch.scaleBytes != null) {
             reduce(x, i0, m, scratch.scaleBytes, scratch.reduced);
             VectorElu.polynomial(scratch.reduced, m);
-            finish(x, y, i0, m, scratch.scaleBytes, scratch.reduced);
+            finish(x, y, i0, m, scratch.scaleBytes, scratch.reduced, sigmoid);
         } else {
             reduceReinterpret(x, i0, m, scratch.scale, scratch.reduced);
             VectorElu.polynomial(scratch.reduced, m);
-            finishReinterpret(x, y, i0, m, scratch.scale, scratch.reduced);
+            finishReinterpret(x, y, i0, m, scratch.scale, scratch.reduced, sigmoid);
         }
     }
 
@@ -102,29 +111,33 @@ final class VectorSilu {
         }
     }
 
-    /** {@code y = v / (2^k (expm1(r) + 1) + 1)}, {@code 2^k} read from the byte scratch. */
-    private static void finish(float[] x, float[] y, int i0, int m, byte[] scaleBits, float[] em1r) {
+    /** {@code y = v / (2^k (expm1(r) + 1) + 1)} ({@code 1 / ...} for the sigmoid), {@code 2^k} read from the byte scratch. */
+    private static void finish(float[] x, float[] y, int i0, int m, byte[] scaleBits, float[] em1r, boolean sigmoid) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int j = 0; j < m; j += 2 * L) {
             FloatVector s0 = FloatVector.fromByteArray(S, scaleBits, 4 * j, ORDER);
             FloatVector s1 = FloatVector.fromByteArray(S, scaleBits, 4 * (j + L), ORDER);
             FloatVector d0 = s0.mul(FloatVector.fromArray(S, em1r, j).add(one)).add(one);
             FloatVector d1 = s1.mul(FloatVector.fromArray(S, em1r, j + L).add(one)).add(one);
-            FloatVector.fromArray(S, x, i0 + j).div(d0).intoArray(y, i0 + j);
-            FloatVector.fromArray(S, x, i0 + j + L).div(d1).intoArray(y, i0 + j + L);
+            FloatVector n0 = sigmoid ? one : FloatVector.fromArray(S, x, i0 + j);
+            FloatVector n1 = sigmoid ? one : FloatVector.fromArray(S, x, i0 + j + L);
+            n0.div(d0).intoArray(y, i0 + j);
+            n1.div(d1).intoArray(y, i0 + j + L);
         }
     }
 
     /** {@link #finish} for JDK 20+: {@code 2^k} read as floats. */
-    private static void finishReinterpret(float[] x, float[] y, int i0, int m, float[] scale, float[] em1r) {
+    private static void finishReinterpret(float[] x, float[] y, int i0, int m, float[] scale, float[] em1r, boolean sigmoid) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int j = 0; j < m; j += 2 * L) {
             FloatVector s0 = FloatVector.fromArray(S, scale, j);
             FloatVector s1 = FloatVector.fromArray(S, scale, j + L);
             FloatVector d0 = s0.mul(FloatVector.fromArray(S, em1r, j).add(one)).add(one);
             FloatVector d1 = s1.mul(FloatVector.fromArray(S, em1r, j + L).add(one)).add(one);
-            FloatVector.fromArray(S, x, i0 + j).div(d0).intoArray(y, i0 + j);
-            FloatVector.fromArray(S, x, i0 + j + L).div(d1).intoArray(y, i0 + j + L);
+            FloatVector n0 = sigmoid ? one : FloatVector.fromArray(S, x, i0 + j);
+            FloatVector n1 = sigmoid ? one : FloatVector.fromArray(S, x, i0 + j + L);
+            n0.div(d0).intoArray(y, i0 + j);
+            n1.div(d1).intoArray(y, i0 + j + L);
         }
     }
 }

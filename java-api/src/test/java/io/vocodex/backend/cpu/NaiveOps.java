@@ -138,17 +138,14 @@ final class NaiveOps {
                 float gf = (gx[hidden + j][t] + (bih[hidden + j] + bhh[hidden + j])) + gh[hidden + j];
                 float gg = (gx[2 * hidden + j][t] + (bih[2 * hidden + j] + bhh[2 * hidden + j])) + gh[2 * hidden + j];
                 float go = (gx[3 * hidden + j][t] + (bih[3 * hidden + j] + bhh[3 * hidden + j])) + gh[3 * hidden + j];
-                float cn = sigmoid(gf) * c[j] + sigmoid(gi) * (float) Math.tanh(gg);
+                // the scalar activations define the LSTM's (TanhTest checks them against float64)
+                float cn = CpuOps.sigmoid(gf) * c[j] + CpuOps.sigmoid(gi) * CpuOps.tanh(gg);
                 c[j] = cn;
-                h[j] = sigmoid(go) * (float) Math.tanh(cn);
+                h[j] = CpuOps.sigmoid(go) * CpuOps.tanh(cn);
                 y[j][t] = h[j];
             }
         }
         return y;
-    }
-
-    static float sigmoid(float v) {
-        return (float) (1.0 / (1.0 + Math.exp(-v)));
     }
 
     static int[] nearestCodes(float[][] x, float[] codebook, float[] codeNorms, int numCodes) {
