@@ -1039,16 +1039,24 @@ public final class CpuOps {
     /** {@code r <- expm1(r) = r + r^2 p(r)}. */
     private static void eluPolynomial(float[] r, int m) {
         for (int j = 0; j < m; j++) {
-            float v = r[j];
-            float p = 1f / 40320f;
-            p = p * v + 1f / 5040f;
-            p = p * v + 1f / 720f;
-            p = p * v + 1f / 120f;
-            p = p * v + 1f / 24f;
-            p = p * v + 1f / 6f;
-            p = p * v + 0.5f;
-            r[j] = v + v * v * p;
+            r[j] = expm1Reduced(r[j]);
         }
+    }
+
+    /**
+     * {@code expm1(r) = r + r^2 p(r)} for {@code |r| <= ln2/2}, {@code p} the degree-6 Horner tail of
+     * the Taylor series (the ELU's, the SiLU's and the LSTM's activations; {@code VectorElu.polynomial}
+     * is the same operations on lanes).
+     */
+    static float expm1Reduced(float r) {
+        float p = 1f / 40320f;
+        p = p * r + 1f / 5040f;
+        p = p * r + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        return r + r * r * p;
     }
 
     /** {@code alpha * (2^k expm1(r) + (2^k - 1))}. */
@@ -1072,14 +1080,7 @@ public final class CpuOps {
     static float expm1NonPositive(float t) {
         float k = (float) Math.rint(t * ELU_LOG2E);
         float r = (t - k * ELU_LN2_HI) - k * ELU_LN2_LO;
-        float p = 1f / 40320f;
-        p = p * r + 1f / 5040f;
-        p = p * r + 1f / 720f;
-        p = p * r + 1f / 120f;
-        p = p * r + 1f / 24f;
-        p = p * r + 1f / 6f;
-        p = p * r + 0.5f;
-        float em1r = r + r * r * p;
+        float em1r = expm1Reduced(r);
         float scale = Float.intBitsToFloat(((int) k + 127) << 23); // 2^k, k in [-126, 0]
         return scale * em1r + (scale - 1f);
     }

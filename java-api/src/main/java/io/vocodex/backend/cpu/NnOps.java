@@ -163,7 +163,7 @@ public final class NnOps {
         float big = t * CpuOps.ELU_LOG2E + CpuOps.ELU_ROUNDER;
         float k = big - CpuOps.ELU_ROUNDER;
         float r = (t - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
-        return siluScale(big) * (expm1Reduced(r) + 1f) + 1f;
+        return siluScale(big) * (CpuOps.expm1Reduced(r) + 1f) + 1f;
     }
 
     /**
@@ -177,18 +177,6 @@ public final class NnOps {
     /** {@code 2^k} from the bits of {@code k + ROUNDER}, {@code k} in {@code [-127, 128]} (-127: +0, 128: +inf). */
     private static float siluScale(float big) {
         return Float.intBitsToFloat((Float.floatToRawIntBits(big) - CpuOps.ELU_ROUNDER_BITS + 127) << 23);
-    }
-
-    /** {@code expm1(r) = r + r^2 p(r)}, {@code |r| <= ln2/2}: the ELU's polynomial, the same operations as {@code VectorElu.polynomial}. */
-    private static float expm1Reduced(float r) {
-        float p = 1f / 40320f;
-        p = p * r + 1f / 5040f;
-        p = p * r + 1f / 720f;
-        p = p * r + 1f / 120f;
-        p = p * r + 1f / 24f;
-        p = p * r + 1f / 6f;
-        p = p * r + 0.5f;
-        return r + r * r * p;
     }
 
     static final int SILU_BLOCK = 256;
@@ -252,7 +240,7 @@ public final class NnOps {
                 r[j] = (t - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
             }
             for (int j = 0; j < m; j++) {
-                r[j] = expm1Reduced(r[j]);
+                r[j] = CpuOps.expm1Reduced(r[j]);
             }
             for (int j = 0; j < m; j++) {
                 big[j] = siluScale(big[j]);
@@ -285,13 +273,18 @@ public final class NnOps {
 
     /** {@link #tanhInPlace(float[][])} on {@code ctx}'s threads. */
     public static void tanhInPlace(CpuContext ctx, float[][] x) {
+        // CpuOps.tanhSpan: CpuOps.tanh's bits, on the Vector API where it runs
         forEachSpan(ctx, x, 30, (c, from, to) -> {
-            float[] row = x[c];
-            for (int i = from; i < to; i++) {
-                row[i] = CpuOps.tanh(row[i]);
+            float[] arg = new float[Math.min(TANH_CHUNK, to - from)];
+            CpuOps.EluScratch scratch = new CpuOps.EluScratch();
+            for (int i = from; i < to; i += TANH_CHUNK) {
+                CpuOps.tanhSpan(x[c], x[c], i, Math.min(to, i + TANH_CHUNK), arg, scratch);
             }
         });
     }
+
+    /** Values per {@link CpuOps#tanhSpan} call of {@link #tanhInPlace(CpuContext, float[][])} (its scratch stays in L1). */
+    private static final int TANH_CHUNK = 512;
 
     /** Frames per layer-norm task. */
     private static final int FRAME_BLOCK = 64;
