@@ -184,8 +184,7 @@ public final class NnOps {
     /**
      * {@code y[i] = silu(x[i])} for {@code i} in {@code [from, to)} ({@code y} may be {@code x}), with
      * exactly {@link #silu(float)}'s arithmetic: with the Vector API, {@link VectorSilu}'s three passes
-     * over the span's whole vectors; otherwise (and for the remainder) four plain loops over a block,
-     * of which C2 vectorises the last three on Java 17 (it leaves the float clamp scalar).
+     * over the span's whole vectors; otherwise (and for the remainder) four plain loops over a block.
      */
     static void siluSpan(float[] x, float[] y, int from, int to) {
         siluSpan(x, y, from, to, new SiluScratch(Math.min(SILU_BLOCK, to - from)));

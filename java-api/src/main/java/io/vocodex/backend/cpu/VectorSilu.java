@@ -13,7 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * each its own small compilation root, and the bits of {@code 2^k} moved between float and int
  * lanes through a byte scratch on JDK 17-19 ({@code reinterpretAs*()} on JDK 20+, which has no
  * byte-array vector methods: {@link VectorBits}); see {@link VectorElu} and docs/architecture.md
- * for why.
+ * for why. The reduction differs from the ELU's only in its clamp (of {@code -x}, to
+ * {@code [-88, 89]}), and is its own method for the same reason: on Java 17 each pass stays one
+ * small compilation root with no branch in its vector loop.
  */
 final class VectorSilu {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
