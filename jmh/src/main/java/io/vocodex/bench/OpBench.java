@@ -110,6 +110,14 @@ public class OpBench {
     private float[] bhh;
     private float[] v512;
     private float[] y2048;
+    // DistilCodec's ConvNeXt pointwise layers (768 channels, 10 s = 938 mel frames)
+    private float[][] x768x938;
+    private float[][] x3072x938;
+    private float[] w3072x768;
+    private float[] w768x3072;
+    private float[] bias3072;
+    private float[][] x938x768;
+    private PackedLinear p3072x768;
     // rvq
     private float[][] x128x750;
     private float[] codebook;
@@ -197,6 +205,13 @@ public class OpBench {
         bhh = w(2048, 512);
         v512 = w(512, 1);
         y2048 = new float[2048];
+        x768x938 = x(768, 938);
+        x3072x938 = x(3072, 938);
+        w3072x768 = w(3072 * 768, 768);
+        w768x3072 = w(768 * 3072, 3072);
+        bias3072 = w(3072, 1);
+        x938x768 = x(938, 768);
+        p3072x768 = PackedLinear.pack(w3072x768, 3072, 768);
         x128x750 = x(128, 750);
         codebook = w(1024 * 128, 1);
         codeNorms = CpuOps.rowSquaredNorms(codebook, 1024, 128);
@@ -404,6 +419,24 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_linear_f32_c512to2048_t75() {
         return CpuOps.linearColumns(ctx, x512x75l, wih, bih, 2048);
+    }
+
+    /** DistilCodec ConvNeXt's first pointwise layer at 768 channels over 10 s (pwconv1). 4.43 GFLOP. */
+    @Benchmark
+    public float[][] cpu_linear_f32_c768to3072_t938() {
+        return CpuOps.linearColumns(ctx, x768x938, w3072x768, bias3072, 3072);
+    }
+
+    /** pwconv1 on time-major rows through the packed linear (TransformerOps.linearRows). 4.43 GFLOP. */
+    @Benchmark
+    public float[][] cpu_linearrows_f32_c768to3072_t938() {
+        return TransformerOps.linearRows(ctx, x938x768, p3072x768);
+    }
+
+    /** DistilCodec ConvNeXt's second pointwise layer at 768 channels over 10 s (pwconv2). 4.43 GFLOP. */
+    @Benchmark
+    public float[][] cpu_linear_f32_c3072to768_t938() {
+        return CpuOps.linearColumns(ctx, x3072x938, w768x3072, bias3072, 768);
     }
 
     /** One LSTM recurrence step's product (single-threaded API). 2.10 MFLOP. */
