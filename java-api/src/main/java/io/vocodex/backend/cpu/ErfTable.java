@@ -4,7 +4,7 @@ package io.vocodex.backend.cpu;
  * A fast float64 error function on {@code [0, 6)} for the GELUs' shortcut: Taylor polynomials of
  * degree {@value #DEGREE} around the grid points {@code x_i = i / 64}, evaluated by Horner around
  * the nearest one ({@code |a - x_i| <= 1/128}). It is not a replacement for the exact erfs
- * ({@link TransformerOps#erf}, {@link NnOps#erf}) but a close estimate of them: the GELUs accept
+ * ({@link TransformerOps#erf}) but a close estimate of it: the transformers' GELU accepts
  * its float result only where the exact erf provably rounds to the same float (see
  * {@link #roundsLikeAnything}), and recompute the rest exactly.
  *
@@ -12,8 +12,8 @@ package io.vocodex.backend.cpu;
  * (physicists' Hermite polynomials, {@code H_(n+1) = 2x H_n - 2n H_(n-1)}), the constant term
  * from {@link TransformerOps#erf} itself; the truncation error is below
  * {@code max|erf^(8)| (1/128)^8 / 8! ~ 1e-19}, so what is left is rounding (a few 1e-16).
- * {@link #BOUND_VS_TRANSFORMER_ERF} and {@link #BOUND_VS_NN_ERF} bound the distance to each exact
- * erf per unit interval of {@code a}, with a 4x margin over the largest distance measured
+ * {@link #BOUND_VS_TRANSFORMER_ERF} bounds the distance to the exact erf per unit interval of
+ * {@code a}, with a 4x margin over the largest distance measured
  * (ErfTableTest re-measures it and fails if the margin shrinks below 2).
  *
  * <p>Example: {@code double e = ErfTable.erf(0.5); // 0.5204998778130465, within 1e-15 of erf(0.5)}
@@ -38,8 +38,6 @@ final class ErfTable {
      * fraction). The series' own rounding dominates (its terms carry up to dozens of roundings).
      */
     static final double[] BOUND_VS_TRANSFORMER_ERF = {5e-15, 8e-15, 1e-14, 1e-15, 1e-15, 1e-15};
-    /** As {@link #BOUND_VS_TRANSFORMER_ERF}, against {@link NnOps#erf}, whose series runs up to 6 (measured 2.2, 2.4, 2.8e-15 on 3..6). */
-    static final double[] BOUND_VS_NN_ERF = {5e-15, 8e-15, 1e-14, 1e-14, 1e-14, 1.2e-14};
 
     /**
      * Per unit interval of {@code a}, the factor {@code k} such that a GELU {@code 0.5 v (1 + e)}
@@ -58,8 +56,6 @@ final class ErfTable {
 
     /** Tolerance factors ({@link #geluToleranceFactors}) of {@link TransformerOps#geluShortcut}. */
     static final double[] TRANSFORMER_GELU_TOLERANCE = geluToleranceFactors(BOUND_VS_TRANSFORMER_ERF);
-    /** Tolerance factors ({@link #geluToleranceFactors}) of {@link NnOps#geluShortcut}. */
-    static final double[] NN_GELU_TOLERANCE = geluToleranceFactors(BOUND_VS_NN_ERF);
 
     /** {@code [i * STRIDE + k]}: the k-th Taylor coefficient of erf around {@code i / 64}, i = 0..384. */
     private static final double[] COEFFICIENTS = taylorCoefficients();

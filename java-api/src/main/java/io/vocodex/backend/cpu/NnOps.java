@@ -2,9 +2,10 @@ package io.vocodex.backend.cpu;
 
 /**
  * Element-wise and per-frame kernels for ConvNeXt / HiFi-GAN style models, over channel-major
- * activations {@code float[C][T]}. Each output element depends only on its own frame (layer norm)
- * or its own input element (activations) and is computed in float64 with one final rounding to
- * float32, so results never depend on the sequence length, the batch or the thread count. The
+ * activations {@code float[C][T]}. Each output element depends only on its own frame (layer norm,
+ * in float64 with one final rounding to float32) or its own input element (the SiLU and the GELU, in
+ * float arithmetic, the same operations on every path), so results never depend on the sequence
+ * length, the batch or the thread count. The
  * {@link CpuContext} overloads split the same per-element work across the context's threads.
  *
  * <pre>{@code
@@ -77,60 +78,92 @@ public final class NnOps {
         }
     }
 
-    /** Exact (erf) GELU in place: {@code x/2 * (1 + erf(x / sqrt 2))}, PyTorch's default {@code nn.GELU()}. */
+    /**
+     * GELU in place, {@code x/2 * (1 + erf(x / sqrt 2))} (PyTorch's default {@code nn.GELU()}), in
+     * float arithmetic: {@link #gelu(float)} on every value.
+     */
     public static void geluInPlace(float[][] x) {
         geluInPlace(SERIAL, x);
     }
 
     /** {@link #geluInPlace(float[][])} on {@code ctx}'s threads. */
     public static void geluInPlace(CpuContext ctx, float[][] x) {
-        forEachSpan(ctx, x, 100, (c, from, to) -> geluSpan(x[c], from, to));
+        forEachSpan(ctx, x, 30, (c, from, to) -> geluSpan(x[c], from, to));
     }
 
     /**
-     * {@link #gelu(float)} of {@code row[from, to)} in place, bit for bit, through {@link ErfTable}:
-     * for {@code |z| < 6} the GELU is first evaluated with the table's erf; where every double
-     * within the table's error bound of that value rounds to the same float, that float is what
-     * {@link #erf}'s arithmetic gives too and is kept. The rest (a result near a rounding midpoint,
-     * a large negative {@code x} where {@code 1 + erf} cancels, {@code |z| >= 6}, NaN, zero) is
-     * recomputed by {@link #gelu(float)}.
-     * With the Vector API ({@link Simd#enabled()}) {@link VectorGelu} does the same with a
-     * polynomial erf in vector lanes, equally bit for bit.
+     * {@code row[j] = gelu(row[j])} for {@code j} in {@code [from, to)}, exactly {@link #gelu(float)}'s
+     * arithmetic: with the Vector API, {@link VectorFloatGelu}'s three passes over the span's whole
+     * vectors; otherwise (and for the remainder) the scalar function.
      */
     static void geluSpan(float[] row, int from, int to) {
-        if (Simd.enabled()) {
-            VectorGelu.geluRange(row, from, to, false);
-            return;
+        int start = from;
+        if (Simd.enabled() && to - from >= VectorFloatGelu.step()) {
+            VectorElu.Scratch scratch = VectorElu.newScratch();
+            int vectorEnd = to - (to - from) % VectorFloatGelu.step();
+            for (; start < vectorEnd; start += VectorElu.BLOCK) {
+                VectorFloatGelu.geluBlock(row, start, Math.min(VectorElu.BLOCK, vectorEnd - start), scratch);
+            }
+            start = vectorEnd;
         }
-        for (int j = from; j < to; j++) {
-            float v = row[j];
-            float out = geluShortcut(v);
-            row[j] = out == out ? out : gelu(v);
+        for (int j = start; j < to; j++) {
+            row[j] = gelu(row[j]);
         }
     }
 
     /**
-     * {@link #gelu(float)} through {@link ErfTable} where that provably rounds to the same float,
-     * else NaN (the GELU of a NaN is recomputed too).
+     * The GELU of one value in float arithmetic, {@code max(x, 0) - a/2 erfc(a / sqrt 2)} with
+     * {@code a = min(|x|, 13)}: {@code erfc(a / sqrt 2) = e^(-a^2/2) Q(a)}, {@code Q} the scaled
+     * complementary error function as a degree-9 polynomial in {@code t = 1 / (1 + 0.35 a)}
+     * ({@link #GELU_Q}, {@code scripts/fit_gelu_float.py}); {@code a^2 = h + l} exactly
+     * ({@code l = fma(a, a, -h)}), {@code e^(-h/2)} by the ELU's range reduction and {@code expm1}
+     * polynomial, and {@code e^(-l/2)} as {@code 1 - l/2}. No cancellation anywhere: for negative
+     * {@code x} the result is {@code -(a/2) erfc}, for positive {@code x - (a/2) erfc}. Within 6 ulp of
+     * the exact value rounded to float for {@code |x| < 13} (GeluTest; PyTorch's own float GELU,
+     * whose {@code erf} is good to ~1e-7 absolute, is off by far more where {@code 1 + erf}
+     * cancels); beyond, the exact tail (under 1e-37 in magnitude) is replaced by
+     * {@code (13/2) erfc(13 / sqrt 2) ~ 6e-38}: {@code gelu(x) = x} for {@code x >= 13},
+     * {@code -6e-38} for {@code x <= -13} and {@code -inf}; NaN stays NaN.
      */
-    static float geluShortcut(float v) {
-        double x = v;
-        double z = x * 0.7071067811865476;
-        double a = Math.abs(z);
-        if (!(a < ErfTable.LIMIT)) {
-            return Float.NaN;
-        }
-        double r = Math.min(ErfTable.erf(a), 1.0);
-        double erf = z < 0 ? -r : r;
-        double g = 0.5 * x * (1.0 + erf);
-        float f = (float) g;
-        return ErfTable.roundsLikeAnything(g, f, Math.abs(x) * ErfTable.NN_GELU_TOLERANCE[(int) a]) ? f : Float.NaN;
+    public static float gelu(float v) {
+        float a = Math.min(Math.abs(v), GELU_A_MAX);
+        float h = a * a;
+        float y = -0.5f * h;
+        float big = y * CpuOps.ELU_LOG2E + CpuOps.ELU_ROUNDER;
+        float k = big - CpuOps.ELU_ROUNDER;
+        float r = (y - k * CpuOps.ELU_LN2_HI) - k * CpuOps.ELU_LN2_LO;
+        float e = siluScale(big) * (CpuOps.expm1Reduced(r) + 1f);
+        float t = 1f / Math.fma(GELU_C, a, 1f);
+        float[] c = GELU_Q;
+        float q = c[9];
+        q = Math.fma(q, t, c[8]);
+        q = Math.fma(q, t, c[7]);
+        q = Math.fma(q, t, c[6]);
+        q = Math.fma(q, t, c[5]);
+        q = Math.fma(q, t, c[4]);
+        q = Math.fma(q, t, c[3]);
+        q = Math.fma(q, t, c[2]);
+        q = Math.fma(q, t, c[1]);
+        q = Math.fma(q, t, c[0]);
+        float l = Math.fma(a, a, -h);
+        float tail = (0.5f * a) * (e * Math.fma(-0.5f * l, q, q));
+        return Math.max(v, 0f) - tail;
     }
 
-    public static float gelu(float v) {
-        double x = v;
-        return (float) (0.5 * x * (1.0 + erf(x * 0.7071067811865476)));
-    }
+    /**
+     * Where {@link #gelu(float)} stops following {@code |x|}: {@code e^(-a^2/2)} is a normal float
+     * up to here ({@code 2^k} with {@code k >= -122}), and {@code x - tail} rounds to {@code x}.
+     */
+    static final float GELU_A_MAX = 13f;
+    /** {@code t = 1 / (1 + GELU_C a)} maps {@code [0, 13]} onto {@code (0.18, 1]}. */
+    static final float GELU_C = 0.35f;
+    /**
+     * {@code erfcx(a / sqrt 2) ~ sum_k GELU_Q[k] t^k} on {@code [0, 13]}, largest relative error
+     * 5.6e-8 with the coefficients rounded to float ({@code scripts/fit_gelu_float.py}).
+     */
+    static final float[] GELU_Q = {
+        -4.7962184908101335e-06f, 0.2793456017971039f, 0.2787918150424957f, 0.24436098337173462f, 0.19649195671081543f, -0.01753159426152706f, 0.2820524573326111f, -0.4829750955104828f, 0.275363951921463f, -0.05589532107114792f,
+    };
 
     /** SiLU in place: {@code x * sigmoid(x)}. */
     public static void siluInPlace(float[][] x) {

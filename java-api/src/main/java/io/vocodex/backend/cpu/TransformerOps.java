@@ -282,7 +282,7 @@ public final class TransformerOps {
      */
     static void geluRange(float[] r, int from, int to) {
         if (Simd.enabled()) {
-            VectorGelu.geluRange(r, from, to, true);
+            VectorGelu.geluRange(r, from, to);
             return;
         }
         for (int j = from; j < to; j++) {

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The exact GELUs ({@link TransformerOps#gelu(float)}, {@link NnOps#gelu(float)}) on the Vector API,
+ * The exact GELU of the transformers ({@link TransformerOps#gelu(float)}) on the Vector API,
  * bit for bit: a polynomial erf in float64 lanes gives each value's GELU to within a stated bound
  * of what the exact erf gives, and a value is kept only where every double within that bound
  * rounds to the same float (the test of {@link ErfTable#roundsLikeAnything}); the rest, and every
@@ -61,7 +61,7 @@ final class VectorGelu {
     /** Centre of the polynomial's variable {@code s = z^2 - CENTER}. */
     static final double CENTER = 4.5;
 
-    /** {@code 1 / sqrt 2}, as NnOps' GELU multiplies by it. */
+    /** {@code 1 / sqrt 2}: {@code z} is computed as {@code x * INV_SQRT2}. */
     static final double INV_SQRT2 = 0.7071067811865476;
 
     /**
@@ -72,11 +72,8 @@ final class VectorGelu {
      * at most an ulp, which moves erf by less than {@code 1.13 * 3 * 2^-52 = 7.5e-16}.
      */
     static final double BOUND_VS_TRANSFORMER_ERF = 8e-15;
-    /** As {@link #BOUND_VS_TRANSFORMER_ERF}, against {@code NnOps.erf(x * INV_SQRT2)} (the same {@code z}). */
-    static final double BOUND_VS_NN_ERF = 8e-15;
 
     private static final double TRANSFORMER_TOLERANCE = ErfTable.geluToleranceFactors(new double[] {BOUND_VS_TRANSFORMER_ERF})[0];
-    private static final double NN_TOLERANCE = ErfTable.geluToleranceFactors(new double[] {BOUND_VS_NN_ERF})[0];
 
     // z^2 in [0, 9.0], degree 24, center 4.5 (scripts/fit_erf_polynomial.py --range 9 --degree 24)
     private static final double[] COEFFICIENTS = {
@@ -112,17 +109,17 @@ final class VectorGelu {
 
     /**
      * {@code r[j] = gelu(r[j])} for {@code j} in {@code [from, to)}, bit-identical to
-     * {@link TransformerOps#gelu(float)} when {@code transformer}, else to {@link NnOps#gelu(float)}.
+     * {@link TransformerOps#gelu(float)}.
      */
-    static void geluRange(float[] r, int from, int to, boolean transformer) {
-        double tolerance = transformer ? TRANSFORMER_TOLERANCE : NN_TOLERANCE;
+    static void geluRange(float[] r, int from, int to) {
+        double tolerance = TRANSFORMER_TOLERANCE;
         float[] scratch = new float[4 * FL];
         int m = from + (to - from) / FL * FL;
         for (int b0 = from; b0 < m; b0 += BLOCK) {
-            block(r, b0, Math.min(m, b0 + BLOCK), tolerance, transformer, scratch);
+            block(r, b0, Math.min(m, b0 + BLOCK), tolerance, scratch);
         }
         for (int j = m; j < to; j++) {
-            r[j] = scalarGelu(r[j], transformer);
+            r[j] = scalarGelu(r[j]);
         }
     }
 
@@ -137,7 +134,7 @@ final class VectorGelu {
      * vector's values go through {@link #fixLanes}. Lanes of {@code |x| >= X_LIMIT} (including
      * NaN and infinities) may compute meaningless ends, which are never used.
      */
-    static void block(float[] r, int from, int to, double tolerance, boolean transformer, float[] scratch) {
+    static void block(float[] r, int from, int to, double tolerance, float[] scratch) {
         DoubleVector invSqrt2 = DoubleVector.broadcast(D, INV_SQRT2);
         DoubleVector center = DoubleVector.broadcast(D, CENTER);
         DoubleVector half = DoubleVector.broadcast(D, 0.5);
@@ -186,7 +183,7 @@ final class VectorGelu {
             } else {
                 hi0.intoArray(scratch, 2 * FL);
                 hi1.intoArray(scratch, 2 * FL + FL / 2);
-                fixLanes(r, j, scratch, transformer);
+                fixLanes(r, j, scratch);
             }
         }
     }
@@ -196,22 +193,18 @@ final class VectorGelu {
      * ({@code scratch[i]}, {@code scratch[2 FL + i]}) agree, with {@code X_SMALL <= |x| < X_LIMIT},
      * takes the float; the others {@link #scalarGelu}.
      */
-    private static void fixLanes(float[] r, int j, float[] scratch, boolean transformer) {
+    private static void fixLanes(float[] r, int j, float[] scratch) {
         for (int i = 0; i < FL; i++) {
             float x = r[j + i];
             float lo = scratch[i];
             float ax = Math.abs(x);
-            r[j + i] = lo == scratch[2 * FL + i] && ax < X_LIMIT && ax >= X_SMALL ? lo : scalarGelu(x, transformer);
+            r[j + i] = lo == scratch[2 * FL + i] && ax < X_LIMIT && ax >= X_SMALL ? lo : scalarGelu(x);
         }
     }
 
     /** The plain path's GELU of one value: the table shortcut where it decides, else the exact series. */
-    private static float scalarGelu(float x, boolean transformer) {
-        if (transformer) {
-            float out = TransformerOps.geluShortcut(x);
-            return out == out ? out : TransformerOps.gelu(x);
-        }
-        float out = NnOps.geluShortcut(x);
-        return out == out ? out : NnOps.gelu(x);
+    private static float scalarGelu(float x) {
+        float out = TransformerOps.geluShortcut(x);
+        return out == out ? out : TransformerOps.gelu(x);
     }
 }

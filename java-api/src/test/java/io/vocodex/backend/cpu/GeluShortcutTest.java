@@ -12,11 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The table-erf GELUs ({@link TransformerOps#geluRange}, {@link NnOps#geluSpan}) are bit-identical
- * to the exact scalar evaluations ({@code gelu(float)} of each, through erf's series and continued
+ * The transformers' table-erf GELU ({@link TransformerOps#geluRange}) is bit-identical to the exact
+ * scalar evaluation ({@link TransformerOps#gelu(float)}, through erf's series and continued
  * fraction): over a sweep of float
  * bit patterns through every exponent, and edge values; {@link ErfTable}'s error bounds hold with
- * margin; and the shortcut's refusals (the exact fallback) really happen.
+ * margin; and the shortcut's refusals (the exact fallback) really happen. (DistilCodec's GELU,
+ * {@link NnOps#gelu(float)}, is a float function instead: GeluTest.)
  */
 class GeluShortcutTest {
     private static final float SQRT2 = (float) Math.sqrt(2);
@@ -32,12 +33,6 @@ class GeluShortcutTest {
     private static final RowGelu TRANSFORMER_OLD = (row, n) -> {
         for (int i = 0; i < n; i++) {
             row[i] = TransformerOps.gelu(row[i]);
-        }
-    };
-    private static final RowGelu NN_NEW = (row, n) -> NnOps.geluSpan(row, 0, n);
-    private static final RowGelu NN_OLD = (row, n) -> {
-        for (int i = 0; i < n; i++) {
-            row[i] = NnOps.gelu(row[i]);
         }
     };
 
@@ -77,11 +72,6 @@ class GeluShortcutTest {
         assertTrue(44_000_000 < sweep(0, 97, TRANSFORMER_OLD, TRANSFORMER_NEW, "TransformerOps"));
     }
 
-    @Test
-    void nnGeluMatchesTheSeriesOverEvery97thFloat() {
-        assertTrue(44_000_000 < sweep(41, 97, NN_OLD, NN_NEW, "NnOps"));
-    }
-
     /** Every float with {@code |x| < 8.5} (so {@code |z| < 6}) in a band of bit patterns, densely. */
     @Test
     void denseBandsAroundOneAndMinusFour() {
@@ -92,13 +82,11 @@ class GeluShortcutTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = Float.intBitsToFloat((int) (start + i));
             }
-            for (RowGelu[] pair : new RowGelu[][] {{TRANSFORMER_OLD, TRANSFORMER_NEW}, {NN_OLD, NN_NEW}}) {
-                float[] want = x.clone();
-                float[] got = x.clone();
-                pair[0].apply(want, want.length);
-                pair[1].apply(got, got.length);
-                assertSameBits(x, want, got, x.length, "band at " + x[0]);
-            }
+            float[] want = x.clone();
+            float[] got = x.clone();
+            TRANSFORMER_OLD.apply(want, want.length);
+            TRANSFORMER_NEW.apply(got, got.length);
+            assertSameBits(x, want, got, x.length, "band at " + x[0]);
         }
     }
 
@@ -140,25 +128,14 @@ class GeluShortcutTest {
     @Test
     void edgeValuesMatchTheSeriesAndTheScalarGelu() {
         float[] x = edgeValues();
-        for (RowGelu[] pair : new RowGelu[][] {{TRANSFORMER_OLD, TRANSFORMER_NEW}, {NN_OLD, NN_NEW}}) {
-            float[] want = x.clone();
-            float[] got = x.clone();
-            pair[0].apply(want, want.length);
-            pair[1].apply(got, got.length);
-            assertSameBits(x, want, got, x.length, "edges");
-        }
-        float[] scalarT = new float[x.length];
-        float[] scalarN = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            scalarT[i] = TransformerOps.gelu(x[i]);
-            scalarN[i] = NnOps.gelu(x[i]);
-        }
+        float[] want = x.clone();
+        float[] got = x.clone();
+        TRANSFORMER_OLD.apply(want, want.length);
+        TRANSFORMER_NEW.apply(got, got.length);
+        assertSameBits(x, want, got, x.length, "edges");
         float[] gotT = x.clone();
         TransformerOps.geluInPlace(new float[][] {gotT});
-        float[] gotN = x.clone();
-        NnOps.geluInPlace(new float[][] {gotN});
-        assertSameBits(x, scalarT, gotT, x.length, "TransformerOps scalar");
-        assertSameBits(x, scalarN, gotN, x.length, "NnOps scalar");
+        assertSameBits(x, want, gotT, x.length, "TransformerOps scalar");
     }
 
     /**
@@ -168,12 +145,11 @@ class GeluShortcutTest {
      */
     @Test
     void theExactFallbackIsTakenAndAgrees() {
-        int[] refused = new int[4];
+        int[] refused = new int[2];
         int accepted = 0;
         for (int bits = Float.floatToRawIntBits(0.18f); bits < Float.floatToRawIntBits(0.22f); bits++) {
             float x = Float.intBitsToFloat(bits);
             float t = TransformerOps.geluShortcut(x);
-            float n = NnOps.geluShortcut(x);
             float want = TransformerOps.gelu(x);
             if (Float.isNaN(t)) {
                 refused[0]++;
@@ -182,20 +158,17 @@ class GeluShortcutTest {
                 accepted++;
                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(t), "shortcut at " + x);
             }
-            refused[1] += Float.isNaN(n) ? 1 : 0;
         }
         for (float x = -4f; x > -8.48f; x -= 0.001f) {
-            refused[2] += Float.isNaN(TransformerOps.geluShortcut(x)) ? 1 : 0;
-            refused[3] += Float.isNaN(NnOps.geluShortcut(x)) ? 1 : 0;
+            refused[1] += Float.isNaN(TransformerOps.geluShortcut(x)) ? 1 : 0;
         }
-        System.out.printf("gelu shortcut refusals: x in [0.18, 0.22): %d (TransformerOps), %d (NnOps) of %d; x in (-8.48, -4]: %d, %d of 4480%n",
-                refused[0], refused[1], accepted + refused[0], refused[2], refused[3]);
-        assertTrue(refused[0] > 0 && refused[1] > 0, "the midpoint test refuses some positive inputs");
-        assertTrue(refused[0] < 100 && refused[1] < 100, "but rarely");
-        assertTrue(refused[2] > 1000 && refused[3] > 1000 && refused[2] < 4400 && refused[3] < 4400,
-                "1 + erf cancels for large negative x: many refusals, but not all");
-        assertTrue(Float.isNaN(TransformerOps.geluShortcut(0f)) && Float.isNaN(NnOps.geluShortcut(-0f)), "zero results are refused");
-        assertTrue(Float.isNaN(TransformerOps.geluShortcut(Float.NaN)) && Float.isNaN(NnOps.geluShortcut(9f)), "beyond the table");
+        System.out.printf("gelu shortcut refusals: x in [0.18, 0.22): %d of %d; x in (-8.48, -4]: %d of 4480%n",
+                refused[0], accepted + refused[0], refused[1]);
+        assertTrue(refused[0] > 0, "the midpoint test refuses some positive inputs");
+        assertTrue(refused[0] < 100, "but rarely");
+        assertTrue(refused[1] > 1000 && refused[1] < 4400, "1 + erf cancels for large negative x: many refusals, but not all");
+        assertTrue(Float.isNaN(TransformerOps.geluShortcut(0f)) && Float.isNaN(TransformerOps.geluShortcut(-0f)), "zero results are refused");
+        assertTrue(Float.isNaN(TransformerOps.geluShortcut(Float.NaN)) && Float.isNaN(TransformerOps.geluShortcut(9f)), "beyond the table");
     }
 
     /** The midpoint check itself, on constructed doubles next to rounding midpoints, incl. where the ulp changes. */
@@ -217,29 +190,26 @@ class GeluShortcutTest {
         assertFalse(ErfTable.roundsLikeAnything(-1e-300, -0f, 0));
     }
 
-    /** ErfTable stays within half its stated bounds of both exact erfs (the bounds carry a 4x margin). */
+    /** ErfTable stays within half its stated bounds of the exact erf (the bounds carry a 4x margin). */
     @Test
     void erfTableBoundsHoldWithMargin() {
         SplittableRandom r = new SplittableRandom(2024);
         for (int u = 0; u < 6; u++) {
             double maxT = 0;
-            double maxN = 0;
             for (int k = 0; k < 200_000; k++) {
                 double a = k < 2000 ? u + k / 2000.0 : u + r.nextDouble();
                 double fast = ErfTable.erf(a);
                 maxT = Math.max(maxT, Math.abs(fast - TransformerOps.erf(a)));
-                maxN = Math.max(maxN, Math.abs(Math.min(fast, 1.0) - NnOps.erf(a)));
             }
             assertTrue(maxT <= ErfTable.BOUND_VS_TRANSFORMER_ERF[u] / 2, "TransformerOps.erf on [" + u + ", " + (u + 1) + "): " + maxT);
-            assertTrue(maxN <= ErfTable.BOUND_VS_NN_ERF[u] / 2, "NnOps.erf on [" + u + ", " + (u + 1) + "): " + maxN);
             assertTrue(maxT < 3e-15, "absolute accuracy " + maxT);
         }
         assertEquals(0.0, ErfTable.erf(0.0));
         assertEquals(TransformerOps.erf(1.0), ErfTable.erf(1.0)); // a grid point: the constant term itself
     }
     /**
-     * VectorGelu's polynomial erf stays within half its stated bounds of both exact erfs, at the
-     * {@code z} each GELU computes ({@code x / sqrt 2} or {@code x * (1/sqrt 2)}), over random floats
+     * VectorGelu's polynomial erf stays within half its stated bound of the exact erf (at
+     * {@code z = x / sqrt 2}, as TransformerOps computes it; the kernel's {@code x * (1/sqrt 2)} is in the bound), over random floats
      * {@code |x| < X_LIMIT} and a dense band near the limit; and the vector path itself is bit-identical
      * when enabled (the sweeps above run it; this states which path ran).
      */
@@ -247,18 +217,15 @@ class GeluShortcutTest {
     void polynomialErfBoundsHoldWithMargin() {
         SplittableRandom r = new SplittableRandom(77);
         double maxT = 0;
-        double maxN = 0;
         float limit = VectorGelu.X_LIMIT;
         for (int k = 0; k < 3_000_000; k++) {
             float x = k < 200_000 ? Math.nextDown(limit) - k * Math.ulp(limit) : (float) ((r.nextDouble() * 2 - 1) * limit);
             x = k % 2 == 0 ? x : -x;
             double poly = VectorGelu.polynomialErf(x);
             maxT = Math.max(maxT, Math.abs(poly - TransformerOps.erf((double) x / Math.sqrt(2.0))));
-            maxN = Math.max(maxN, Math.abs(poly - NnOps.erf(x * VectorGelu.INV_SQRT2)));
         }
-        System.out.printf("VectorGelu polynomial erf: max distance %.3g to TransformerOps.erf, %.3g to NnOps.erf%n", maxT, maxN);
+        System.out.printf("VectorGelu polynomial erf: max distance %.3g to TransformerOps.erf%n", maxT);
         assertTrue(maxT <= VectorGelu.BOUND_VS_TRANSFORMER_ERF / 2, "TransformerOps.erf: " + maxT);
-        assertTrue(maxN <= VectorGelu.BOUND_VS_NN_ERF / 2, "NnOps.erf: " + maxN);
         assertTrue(maxT > 0 && maxT < 6e-15, "a real distance, a few ulps: " + maxT);
         assertTrue(Math.pow(VectorGelu.X_LIMIT * VectorGelu.INV_SQRT2, 2) < 9 && Math.pow(VectorGelu.X_LIMIT / Math.sqrt(2.0), 2) < 9,
                 "the limit keeps z^2 inside the fitted range");
@@ -275,15 +242,11 @@ class GeluShortcutTest {
             int from = r.nextInt(x.length);
             int to = from + r.nextInt(x.length - from + 1);
             float[] gotT = x.clone();
-            float[] gotN = x.clone();
             TransformerOps.geluRange(gotT, from, to);
-            NnOps.geluSpan(gotN, from, to);
             for (int i = 0; i < x.length; i++) {
                 boolean inside = i >= from && i < to;
                 float wantT = inside ? TransformerOps.gelu(x[i]) : x[i];
-                float wantN = inside ? NnOps.gelu(x[i]) : x[i];
                 assertEquals(Float.floatToRawIntBits(wantT), Float.floatToRawIntBits(gotT[i]), "TransformerOps at " + i + " of [" + from + ", " + to + ")");
-                assertEquals(Float.floatToRawIntBits(wantN), Float.floatToRawIntBits(gotN[i]), "NnOps at " + i + " of [" + from + ", " + to + ")");
             }
         }
     }
