@@ -363,7 +363,7 @@ public final class CodebookSearch {
      * {@link #searchRange} with the dot products on the Vector API ({@link VectorSearch}) over the
      * codebook's groups of {@link VectorSearch#GROUP_CODES} codes: for each group the dimensions go by
      * in slices of {@link VectorSearch#DIMS} (contiguous in the group's array, so they stay in cache while
-     * the frames pass), three (or six) frames at a time with their sums in registers.
+     * the frames pass), four (or six) frames at a time with their sums in registers.
      * The same fma chain per (frame, code), the same distances offered in the same ascending code
      * order per frame: the same winners.
      */

@@ -7,17 +7,16 @@ import jdk.incubator.vector.VectorSpecies;
  * The register blocks of {@link VectorConv} (convolutions, linear panels) and {@link VectorSearch}
  * (codebook dot products) two vectors wide instead of four, for vector units with 16 registers.
  *
- * <p>Why: the wide blocks hold 24 accumulators plus four (conv, linear) or eight (search) loaded
- * vectors, which fits AVX-512's 32 registers. With 256-bit vectors the JVM only has AVX2's
+ * <p>Why: the four-vector blocks hold 24 (conv, linear) or 16 (search) accumulators plus four
+ * loaded vectors, which fits AVX-512's 32 registers. With 256-bit vectors the JVM only has AVX2's
  * 16 (or the machine may lack AVX-512 altogether), so C2 kept most accumulators on the stack: a
  * load and a store around every fma. Six rows x two vectors is 12 accumulators + 2 loaded vectors
  * + 1 broadcast = 15 registers, the classic shape of AVX2 matrix kernels. {@link #FOUR_VECTORS}
  * says which shape is in use: the blocks here run when the preferred species has fewer than 16
  * float lanes (what each shape gains on an AVX2 machine: docs/perf-history.md).
  *
- * <p>Each conv/linear method is its four-vector twin in {@link VectorConv} with the lanes
- * {@code 2L .. 4L-1} left out, and {@link #search6} is {@link VectorSearch}'s three frames x eight
- * vectors reshaped to six frames x two: the same fma chain per output element over the terms in
+ * <p>Each method is its four-vector twin in {@link VectorConv} or {@link VectorSearch} with the
+ * lanes {@code 2L .. 4L-1} left out: the same fma chain per output element over the terms in
  * ascending order, so the results are bit-identical to the plain-Java loops whichever shape runs.
  * Java cannot keep an array of vectors in registers, hence one written-out method per shape.
  */
@@ -28,8 +27,8 @@ final class TwoVectorBlocks {
     static final int W = 2 * L;
 
     /**
-     * Whether {@link VectorConv} and {@link VectorSearch} run their wide blocks (true: four vectors,
-     * eight in the search) or the ones here: wide where the vectors have 16 float lanes or more (AVX-512 has 32 registers),
+     * Whether {@link VectorConv} and {@link VectorSearch} run their four-vector blocks (true) or the
+     * ones here: four where the vectors have 16 float lanes or more (AVX-512 has 32 registers),
      * unless {@code -Dvocodex.simd.blockVectors=2} or {@code =4} picks one (the build's tests run
      * both shapes on every machine; the results are the same bits either way).
      */
@@ -305,7 +304,7 @@ final class TwoVectorBlocks {
     }
 
     /**
-     * Six frames x two vectors of codes: {@code VectorSearch.block3x8}'s loop; frame {@code r} of the
+     * Six frames x two vectors of codes: {@code VectorSearch.block4}'s loop; frame {@code r} of the
      * call is {@code in[s + r]} and its sums go to {@code sums[s + r][sumOff ..]}; the block starts at
      * {@code block[blockOff]}, {@code codes} floats per dimension.
      */
