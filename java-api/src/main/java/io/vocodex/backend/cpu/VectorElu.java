@@ -107,9 +107,11 @@ final class VectorElu {
      * {@code t = clamp(v, -87, 0)}, {@code big = t log2e + ROUNDER} (so {@code k = big - ROUNDER}
      * is {@code rint(t log2e)}), {@code r = (t - k ln2_hi) - k ln2_lo}, and the bits of
      * {@code 2^k = (bits(big) - ROUNDER_BITS + 127) << 23} into a byte scratch, which
-     * {@link #finish} reads as floats.
+     * {@link #finish} reads as floats. {@code r} may be {@code x} when {@code i0} is 0 (each
+     * iteration reads its lanes before it writes them): {@link VectorFloatGelu} reduces its
+     * exponents in place.
      */
-    private static void reduce(float[] x, int i0, int m, byte[] bits, float[] r) {
+    static void reduce(float[] x, int i0, int m, byte[] bits, float[] r) {
         FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
         FloatVector zero = FloatVector.broadcast(S, 0f);
         FloatVector floor = FloatVector.broadcast(S, -87f);
@@ -142,7 +144,7 @@ final class VectorElu {
      * 17 each pass must stay one small compilation root (docs/architecture.md), and this one is
      * never compiled there.
      */
-    private static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
+    static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
         FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
         FloatVector zero = FloatVector.broadcast(S, 0f);
         FloatVector floor = FloatVector.broadcast(S, -87f);

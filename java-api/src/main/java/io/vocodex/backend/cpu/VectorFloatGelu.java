@@ -1,23 +1,20 @@
 package io.vocodex.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link NnOps#geluSpan} on the Vector API: {@link NnOps#gelu(float)}'s float arithmetic, the same
  * operations in the same order one vector of values at a time, so every value is bit-identical to
- * the scalar function (GeluTest checks it). Built like {@link VectorSilu}: three passes over a
- * block with L1 scratch between them, each its own small compilation root: the range reduction of
- * {@code e^(-a^2/2)} (with the bits of {@code 2^k} moved from float to int lanes through a byte
- * scratch on JDK 17-19, {@code reinterpretAs*()} on JDK 20+: {@link VectorBits}), the ELU's
- * {@code expm1} polynomial ({@link VectorElu#polynomial}), and the finish (the {@code erfcx}
- * polynomial, the products and {@code max(x, 0) - tail}, no blend).
+ * the scalar function (GeluTest checks it). Built like {@link VectorSilu}: passes over a block
+ * with L1 scratch between them, each its own small compilation root: the exponent {@code -a^2/2},
+ * the ELU's range reduction of it ({@link VectorElu#reduce}: the bits of {@code 2^k} moved from
+ * float to int lanes through a byte scratch on JDK 17-19, {@code reinterpretAs*()} on JDK 20+,
+ * {@link VectorBits}) and its {@code expm1} polynomial ({@link VectorElu#polynomial}), and the
+ * finish (the {@code erfcx} polynomial, the products and {@code max(x, 0) - tail}, no blend).
  */
 final class VectorFloatGelu {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final java.nio.ByteOrder ORDER = java.nio.ByteOrder.nativeOrder();
 
@@ -34,73 +31,28 @@ final class VectorFloatGelu {
      * a multiple of {@link #step()}; the caller walks a row block by block.
      */
     static void geluBlock(float[] x, int i0, int m, VectorElu.Scratch scratch) {
+        float[] r = scratch.reduced;
+        exponent(x, i0, m, r);
+        // the ELU's reduction clamps to [-87, 0]: -a^2/2 lies in [-84.5, -0], so it reduces exactly
+        // NnOps.gelu's argument (in place: each iteration reads its lanes before it writes them)
         if (scratch.scaleBytes != null) {
-            reduce(x, i0, m, scratch.scaleBytes, scratch.reduced);
-            VectorElu.polynomial(scratch.reduced, m);
-            finish(x, i0, m, scratch.scaleBytes, null, scratch.reduced);
+            VectorElu.reduce(r, 0, m, scratch.scaleBytes, r);
         } else {
-            reduceReinterpret(x, i0, m, scratch.scale, scratch.reduced);
-            VectorElu.polynomial(scratch.reduced, m);
-            finish(x, i0, m, null, scratch.scale, scratch.reduced);
+            VectorElu.reduceReinterpret(r, 0, m, scratch.scale, r);
         }
+        VectorElu.polynomial(r, m);
+        finish(x, i0, m, scratch.scaleBytes, scratch.scale, r);
     }
 
-    /**
-     * {@code a = min(|x|, 13)}, {@code y = -a^2/2}, {@code big = y log2e + ROUNDER},
-     * {@code r = (y - k ln2_hi) - k ln2_lo}, and the bits of {@code 2^k} into a byte scratch.
-     */
-    private static void reduce(float[] x, int i0, int m, byte[] bits, float[] r) {
+    /** {@code y[j] = -0.5 (a a)}, {@code a = min(|x[i0 + j]|, 13)}: the argument of {@code e^(-a^2/2)}. */
+    private static void exponent(float[] x, int i0, int m, float[] y) {
         FloatVector aMax = FloatVector.broadcast(S, NnOps.GELU_A_MAX);
         FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
-        FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
-        FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
-        FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
-        FloatVector ln2Lo = FloatVector.broadcast(S, CpuOps.ELU_LN2_LO);
-        IntVector bias = IntVector.broadcast(I, CpuOps.ELU_ROUNDER_BITS - 127);
         for (int j = 0; j < m; j += 2 * L) {
             FloatVector a0 = FloatVector.fromArray(S, x, i0 + j).abs().min(aMax);
             FloatVector a1 = FloatVector.fromArray(S, x, i0 + j + L).abs().min(aMax);
-            FloatVector y0 = minusHalf.mul(a0.mul(a0));
-            FloatVector y1 = minusHalf.mul(a1.mul(a1));
-            FloatVector b0 = y0.mul(log2e).add(rounder);
-            FloatVector b1 = y1.mul(log2e).add(rounder);
-            FloatVector k0 = b0.sub(rounder);
-            FloatVector k1 = b1.sub(rounder);
-            y0.sub(k0.mul(ln2Hi)).sub(k0.mul(ln2Lo)).intoArray(r, j);
-            y1.sub(k1.mul(ln2Hi)).sub(k1.mul(ln2Lo)).intoArray(r, j + L);
-            b0.intoByteArray(bits, 4 * j, ORDER);
-            b1.intoByteArray(bits, 4 * (j + L), ORDER);
-            IntVector.fromByteArray(I, bits, 4 * j, ORDER).sub(bias).lanewise(VectorOperators.LSHL, 23)
-                    .intoByteArray(bits, 4 * j, ORDER);
-            IntVector.fromByteArray(I, bits, 4 * (j + L), ORDER).sub(bias).lanewise(VectorOperators.LSHL, 23)
-                    .intoByteArray(bits, 4 * (j + L), ORDER);
-        }
-    }
-
-    /** {@link #reduce} for JDK 20+: {@code 2^k} stored as floats through reinterpret casts. */
-    private static void reduceReinterpret(float[] x, int i0, int m, float[] scale, float[] r) {
-        FloatVector aMax = FloatVector.broadcast(S, NnOps.GELU_A_MAX);
-        FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
-        FloatVector rounder = FloatVector.broadcast(S, CpuOps.ELU_ROUNDER);
-        FloatVector log2e = FloatVector.broadcast(S, CpuOps.ELU_LOG2E);
-        FloatVector ln2Hi = FloatVector.broadcast(S, CpuOps.ELU_LN2_HI);
-        FloatVector ln2Lo = FloatVector.broadcast(S, CpuOps.ELU_LN2_LO);
-        IntVector bias = IntVector.broadcast(I, CpuOps.ELU_ROUNDER_BITS - 127);
-        for (int j = 0; j < m; j += 2 * L) {
-            FloatVector a0 = FloatVector.fromArray(S, x, i0 + j).abs().min(aMax);
-            FloatVector a1 = FloatVector.fromArray(S, x, i0 + j + L).abs().min(aMax);
-            FloatVector y0 = minusHalf.mul(a0.mul(a0));
-            FloatVector y1 = minusHalf.mul(a1.mul(a1));
-            FloatVector b0 = y0.mul(log2e).add(rounder);
-            FloatVector b1 = y1.mul(log2e).add(rounder);
-            FloatVector k0 = b0.sub(rounder);
-            FloatVector k1 = b1.sub(rounder);
-            y0.sub(k0.mul(ln2Hi)).sub(k0.mul(ln2Lo)).intoArray(r, j);
-            y1.sub(k1.mul(ln2Hi)).sub(k1.mul(ln2Lo)).intoArray(r, j + L);
-            ((IntVector) b0.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
-                    .reinterpretAsFloats().intoArray(scale, j);
-            ((IntVector) b1.reinterpretAsInts()).sub(bias).lanewise(VectorOperators.LSHL, 23)
-                    .reinterpretAsFloats().intoArray(scale, j + L);
+            minusHalf.mul(a0.mul(a0)).intoArray(y, j);
+            minusHalf.mul(a1.mul(a1)).intoArray(y, j + L);
         }
     }
 
