@@ -93,7 +93,7 @@ public final class NnOps {
 
     /**
      * {@code row[j] = gelu(row[j])} for {@code j} in {@code [from, to)}, exactly {@link #gelu(float)}'s
-     * arithmetic: with the Vector API, {@link VectorFloatGelu}'s three passes over the span's whole
+     * arithmetic: with the Vector API, {@link VectorFloatGelu}'s passes over the span's whole
      * vectors; otherwise (and for the remainder) the scalar function.
      */
     static void geluSpan(float[] row, int from, int to) {
