@@ -5,6 +5,7 @@ import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.backend.cpu.NnOps;
 import io.vocodex.backend.cpu.PackedLinear;
 import io.vocodex.backend.cpu.TransformerOps;
+import io.vocodex.backend.cpu.WinogradConv;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -82,6 +83,12 @@ public class OpBench {
     private float[] w256x256x7;
     private float[][] x128x16386;
     private float[] w128x128x3;
+    private float[][] x512x2048;
+    private float[][] x256x8192;
+    private float[][] x128x16384;
+    private WinogradConv winograd512k11d5;
+    private WinogradConv winograd256k7d3;
+    private WinogradConv winograd128k3;
     private float[] w16x32x3;
     private float[] w32x16x1;
     private float[] w64x32x4;
@@ -179,6 +186,12 @@ public class OpBench {
         w256x256x7 = w(256 * 256 * 7, 256 * 7);
         x128x16386 = x(128, 16384 + 2);
         w128x128x3 = w(128 * 128 * 3, 128 * 3);
+        x512x2048 = x(512, 2048);
+        x256x8192 = x(256, 8192);
+        x128x16384 = x(128, 16384);
+        winograd512k11d5 = new WinogradConv(w512x512x11, 512, 512, 11, 5);
+        winograd256k7d3 = new WinogradConv(w256x256x7, 256, 256, 7, 3);
+        winograd128k3 = new WinogradConv(w128x128x3, 128, 128, 3, 1);
         w16x32x3 = w(16 * 32 * 3, 96);
         w32x16x1 = w(32 * 16, 16);
         w64x32x4 = w(64 * 32 * 4, 128);
@@ -301,6 +314,28 @@ public class OpBench {
     @Benchmark
     public float[][] cpu_conv1d_f32_c128_k3_t16384() {
         return CpuOps.conv1d(ctx, x128x16386, w128x128x3, bias512, 128, 3, 1, 1, 1);
+    }
+
+    /**
+     * {@link #cpu_conv1d_f32_c512_k11_d5_t2048}'s conv by Winograd F(4, 4) ({@link WinogradConv}), "same"
+     * padding read in place: 11.8 GFLOP of direct-conv work (the figure to divide by), of which the
+     * transformed domain multiplies 5.6.
+     */
+    @Benchmark
+    public float[][] cpu_winogradconv_f32_c512_k11_d5_t2048() {
+        return winograd512k11d5.forward(ctx, x512x2048, bias512, 25, 25, null);
+    }
+
+    /** {@link #cpu_conv1d_f32_c256_k7_d3_t8192} by Winograd F(4, 4): 7.5 GFLOP of direct-conv work, 3.8 multiplied. */
+    @Benchmark
+    public float[][] cpu_winogradconv_f32_c256_k7_d3_t8192() {
+        return winograd256k7d3.forward(ctx, x256x8192, java.util.Arrays.copyOf(bias512, 256), 9, 9, null);
+    }
+
+    /** {@link #cpu_conv1d_f32_c128_k3_t16384} by Winograd F(4, 4): 1.6 GFLOP of direct-conv work, 0.9 multiplied. */
+    @Benchmark
+    public float[][] cpu_winogradconv_f32_c128_k3_t16384() {
+        return winograd128k3.forward(ctx, x128x16384, java.util.Arrays.copyOf(bias512, 128), 1, 1, null);
     }
 
     /** Residual block, first conv at 32 channels. 73.7 MFLOP. */

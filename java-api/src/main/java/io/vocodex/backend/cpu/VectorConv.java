@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * scratch block between slices, which rounds nothing (a float store is exact). Hence the results are
  * bit-identical to the plain-Java loops, whatever the block, slice or thread.
  *
- * <p>Only {@link Simd} and {@link CpuOps} touch this class: it links against
+ * <p>Only {@link Simd}, {@link CpuOps} and {@link WinogradConv} touch this class: it links against
  * {@code jdk.incubator.vector}, which is resolved only when the JVM runs with
  * {@code --add-modules jdk.incubator.vector}.
  */
@@ -155,6 +155,31 @@ final class VectorConv {
             }
             for (int co = c0; co < c1; co++) {
                 sink.put(co, b0, acc, (co - c0) * W, nb);
+            }
+        }
+    }
+
+    /**
+     * {@code dst[at + t] = fma(a, src[off + t], first ? 0 : dst[at + t])} for {@code t < n}: one link
+     * of {@link WinogradConv}'s transform chains, lane by lane the plain loop's operations.
+     */
+    static void fmaRow(float a, float[] src, int off, float[] dst, int at, int n, boolean first) {
+        FloatVector va = FloatVector.broadcast(S, a);
+        int t = 0;
+        if (first) {
+            FloatVector zero = FloatVector.zero(S);
+            for (; t + L <= n; t += L) {
+                FloatVector.fromArray(S, src, off + t).fma(va, zero).intoArray(dst, at + t);
+            }
+            for (; t < n; t++) {
+                dst[at + t] = Math.fma(a, src[off + t], 0f);
+            }
+        } else {
+            for (; t + L <= n; t += L) {
+                FloatVector.fromArray(S, src, off + t).fma(va, FloatVector.fromArray(S, dst, at + t)).intoArray(dst, at + t);
+            }
+            for (; t < n; t++) {
+                dst[at + t] = Math.fma(a, src[off + t], dst[at + t]);
             }
         }
     }
