@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """Writes java-api/src/test/resources/fixtures/distilcodec_small: a tiny random-weight DistilCodec
 (config.json in the original layout + model.safetensors) and the outputs of Vocodex's own PyTorch
-implementation (distilcodec_reference.py) on three inputs.
+implementation (distilcodec_reference.py) on three inputs; and fixtures/distilcodec_wide: a model
+whose HiFi-GAN is wide enough (128 and 64 channels, kernel 11, dilations 1 and 5) for Vocodex to run
+its ResBlock1 convs as Winograd convolutions, with the reference's decode of seeded random codes
+(weights stored as float16 to stay small; the reference computes with the same values in float32).
 
     /usr/bin/python3 scripts/make_distilcodec_fixtures.py [--golden GOLDEN_DIR]
 
 With --golden (the original implementation's outputs, e.g. shared/golden/distilcodec/tiny) it first
 checks the reference against them: codes identical, tensors close; it refuses to write fixtures
-otherwise. Output is deterministic (fixed seeds, no threading effects at this size).
+otherwise. Output is deterministic (fixed seeds, no threading effects at this size) on one machine
+set-up; run on 2026-12-07 with OpenBLAS as libblas.so.3, it rewrote distilcodec_small's model and
+outputs with last-bit differences from the committed files (made in an earlier session, BLAS not
+recorded), which were kept: the tests compare with tolerances.
 """
 import argparse
 import copy
@@ -24,6 +30,7 @@ from encodec_reference import read_safetensors, write_safetensors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "java-api", "src", "test", "resources", "fixtures", "distilcodec_small")
+OUT_WIDE = os.path.join(ROOT, "java-api", "src", "test", "resources", "fixtures", "distilcodec_wide")
 
 
 def check_golden(golden):
@@ -63,6 +70,43 @@ def small_config():
                       "codebook_diversity_loss_weight": 1.0, "codebook_diversity_temperature": 100.0},
     }
     return cfg
+
+
+def wide_config():
+    """small_config with a decoder of 256 -> 128 -> 64 -> 32 channels (rates 8, 4, 8), ResBlock1 kernel
+    11 at dilations 1 and 5: Vocodex's WinogradConv.suits takes the 128- and 64-channel convs."""
+    cfg = small_config()
+    cfg["decoder"].update({"upsample_rates": [8, 4, 8], "upsample_kernel_sizes": [16, 8, 16],
+                           "resblock_kernel_sizes": [11], "resblock_dilation_sizes": [[1, 5]],
+                           "upsample_initial_channel": 256})
+    return cfg
+
+
+def make_wide():
+    cfg = wide_config()
+    sd = {k: v.half().float() if v.is_floating_point() else v for k, v in random_weights(cfg, 5151).items()}
+    frames = 48
+    codes = torch.from_numpy(np.random.default_rng(91).integers(0, cfg["quantizer"]["codebook_size"], (1, frames)))
+    with torch.no_grad():
+        decoded = ref.generate(cfg, sd, ref.dequantize(cfg, sd, codes)).numpy().reshape(-1).astype(np.float32)
+    os.makedirs(OUT_WIDE, exist_ok=True)
+    write_safetensors(os.path.join(OUT_WIDE, "model.safetensors"),
+                      {k: v.half() if v.is_floating_point() else v for k, v in sd.items()},
+                      {"source": "make_distilcodec_fixtures.py seed 5151, float16"})
+    folder_cfg = {"architecture": "distilcodec", "format_version": 1}
+    folder_cfg.update(copy.deepcopy(cfg))
+    with open(os.path.join(OUT_WIDE, "config.json"), "w") as f:
+        json.dump(folder_cfg, f, indent=2)
+        f.write("\n")
+    np.save(os.path.join(OUT_WIDE, "codes.npy"), codes.numpy().astype(np.int32))
+    np.save(os.path.join(OUT_WIDE, "decoded.npy"), decoded)
+    with open(os.path.join(OUT_WIDE, "manifest.json"), "w") as f:
+        json.dump({"generator": "scripts/make_distilcodec_fixtures.py (own PyTorch reference: scripts/distilcodec_reference.py)",
+                   "torch": torch.__version__, "frames": frames, "samples": int(decoded.size),
+                   "decoded_rms": float(np.sqrt((decoded.astype(np.float64) ** 2).mean()))}, f, indent=2)
+        f.write("\n")
+    total = sum(os.path.getsize(os.path.join(OUT_WIDE, n)) for n in os.listdir(OUT_WIDE))
+    print(f"wrote {OUT_WIDE}: {total / 1e6:.2f} MB")
 
 
 def random_weights(cfg, seed):
@@ -192,6 +236,7 @@ def main():
         f.write("\n")
     total = sum(os.path.getsize(os.path.join(OUT, n)) for n in os.listdir(OUT))
     print(f"wrote {OUT}: {total / 1e6:.2f} MB; {summary}")
+    make_wide()
 
 
 if __name__ == "__main__":

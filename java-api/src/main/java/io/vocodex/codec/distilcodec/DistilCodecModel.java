@@ -7,6 +7,7 @@ import io.vocodex.backend.cpu.CodebookSearch;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.backend.cpu.TransformerOps;
+import io.vocodex.backend.cpu.WinogradConv;
 import io.vocodex.backend.cpu.MelOps;
 import io.vocodex.backend.cpu.NnOps;
 import io.vocodex.codec.CodecModel;
@@ -428,9 +429,12 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     /**
      * The decoder's receptive field in code frames, each side: how far a code can influence audio
      * (quantizer upsample blocks, conv_pre, every transposed conv and ResBlock1 stack, conv_post),
-     * rounded up, plus one frame of margin. Chunked decoding with this much context on both sides
-     * equals whole decoding bit for bit (every kernel computes an element the same way wherever it
-     * sits; only zero padding at a chunk's edge differs, and it is out of reach).
+     * rounded up, plus one frame of margin. A ResBlock1 conv computed by Winograd
+     * ({@link WinogradConv}) reaches {@link WinogradConv#tileReach()} samples further: its output's
+     * rounding depends on the whole tile's inputs. Chunked decoding with this much context on both
+     * sides, starting at multiples of {@link #decoderChunkAlignment()} frames, equals whole decoding
+     * bit for bit (every kernel computes an element the same way wherever it sits; only zero padding
+     * at a chunk's edge differs, and it is out of reach).
      */
     public int decoderReceptiveField() {
         DistilCodecConfig c = config;
@@ -441,17 +445,23 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         }
         r += (c.preConvKernelSize() - 1) / 2;
         double perFrame = 1;
+        int ch = c.upsampleInitialChannel();
         for (int i = 0; i < c.upsampleRates().length; i++) {
             int u = c.upsampleRates()[i];
             int k = c.upsampleKernelSizes()[i];
             r += ((k + u - 1) / u + 1) / perFrame; // input frames a transposed-conv output reads
             perFrame *= u;
+            ch >>= 1;
             int worst = 0;
             for (int b = 0; b < c.resblockKernelSizes().length; b++) {
                 int kk = c.resblockKernelSizes()[b];
+                boolean winograd = WinogradConv.suits(ch, ch, kk, 1, 1);
                 int sum = 0;
                 for (int d : c.resblockDilationSizes()[b]) {
                     sum += (kk - 1) / 2 * d + (kk - 1) / 2;
+                    if (winograd) {
+                        sum += WinogradConv.tileReach(d) + WinogradConv.tileReach(1); // both convs of the pair
+                    }
                 }
                 worst = Math.max(worst, sum);
             }
@@ -462,8 +472,45 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     }
 
     /**
+     * Frames at whose multiples {@link #decodeChunked} starts its chunks: a Winograd conv's tiles
+     * repeat every {@code 4d} of its samples ({@link WinogradConv#period()}), and a chunk that
+     * starts on that grid in every such conv rounds each output as whole decoding does. 1 when no
+     * conv of the decoder runs as Winograd.
+     */
+    public int decoderChunkAlignment() {
+        DistilCodecConfig c = config;
+        long perFrame = 1;
+        for (int factor : c.downsampleFactor()) {
+            perFrame *= factor;
+        }
+        long align = 1;
+        int ch = c.upsampleInitialChannel();
+        for (int i = 0; i < c.upsampleRates().length; i++) {
+            perFrame *= c.upsampleRates()[i];
+            ch >>= 1;
+            for (int b = 0; b < c.resblockKernelSizes().length; b++) {
+                if (!WinogradConv.suits(ch, ch, c.resblockKernelSizes()[b], 1, 1)) {
+                    continue;
+                }
+                for (int d : c.resblockDilationSizes()[b]) {
+                    for (long period : new long[] {WinogradConv.period(d), WinogradConv.period(1)}) {
+                        long frames = period / gcd(period, perFrame);
+                        align = align / gcd(align, frames) * frames;
+                    }
+                }
+            }
+        }
+        return (int) align;
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    /**
      * Decodes {@code codes} in chunks of {@code chunkFrames} frames with {@link #decoderReceptiveField}
-     * frames of context on each side (bounded memory for long token streams); the result is
+     * frames of context on each side, each decoded piece starting at a multiple of
+     * {@link #decoderChunkAlignment()} frames (bounded memory for long token streams); the result is
      * bit-identical to {@link #decode}. Requires every upsampling layer to produce exactly
      * {@code rate} samples per input sample ({@code kernel - rate} even, true of the released model).
      */
@@ -481,10 +528,11 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         int frames = codes[0].length;
         int hop = hopLength();
         int ctxFrames = decoderReceptiveField();
+        int align = decoderChunkAlignment();
         float[] out = new float[frames * hop];
         for (int s = 0; s < frames; s += chunkFrames) {
             int e = Math.min(frames, s + chunkFrames);
-            int from = Math.max(0, s - ctxFrames);
+            int from = Math.max(0, s - ctxFrames) / align * align;
             int to = Math.min(frames, e + ctxFrames);
             int[][] part = new int[codes.length][];
             for (int k = 0; k < codes.length; k++) {

@@ -3,6 +3,7 @@ package io.vocodex.codec.distilcodec;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
 import io.vocodex.backend.cpu.NnOps;
+import io.vocodex.backend.cpu.WinogradConv;
 import io.vocodex.model.Weights;
 import io.vocodex.nn.Frames;
 
@@ -15,7 +16,12 @@ final class DistilLayers {
     private DistilLayers() {
     }
 
-    /** {@code nn.Conv1d} with symmetric zero padding (optionally weight-normalised). */
+    /**
+     * {@code nn.Conv1d} with symmetric zero padding (optionally weight-normalised). The HiFi-GAN's
+     * ResBlock1 convs whose shape {@link WinogradConv#suits} run as Winograd F(4, 4) on weights
+     * transformed at load, and keep no direct copy; the encoder's convs (which decide the codes)
+     * and the decoder's others stay direct.
+     */
     static final class Conv {
         final int in;
         final int out;
@@ -24,10 +30,17 @@ final class DistilLayers {
         final int dilation;
         final int padding;
         final int groups;
+        /** {@code (out, in/groups, K)}, or null where {@link #winograd} computes the conv. */
         final float[] weight;
         final float[] bias;
+        final WinogradConv winograd;
 
         Conv(Weights w, int in, int out, int kernel, int stride, int dilation, int padding, int groups, boolean weightNorm) {
+            this(w, in, out, kernel, stride, dilation, padding, groups, weightNorm, false);
+        }
+
+        Conv(Weights w, int in, int out, int kernel, int stride, int dilation, int padding, int groups, boolean weightNorm,
+             boolean winogradAllowed) {
             this.in = in;
             this.out = out;
             this.kernel = kernel;
@@ -36,8 +49,15 @@ final class DistilLayers {
             this.padding = padding;
             this.groups = groups;
             int[] shape = {out, in / groups, kernel};
-            this.weight = weightNorm ? w.foldedWeight(shape) : w.floats("weight", shape);
+            float[] direct = weightNorm ? w.foldedWeight(shape) : w.floats("weight", shape);
             this.bias = w.floats("bias", out);
+            if (winogradAllowed && WinogradConv.suits(in, out, kernel, stride, groups)) {
+                this.winograd = new WinogradConv(direct, out, in, kernel, dilation);
+                this.weight = null;
+            } else {
+                this.winograd = null;
+                this.weight = direct;
+            }
         }
 
         float[][] forward(CpuContext ctx, float[][] x) {
@@ -46,6 +66,9 @@ final class DistilLayers {
 
         /** {@link #forward(CpuContext, float[][])} with {@code epilogue} fused (null: none). */
         float[][] forward(CpuContext ctx, float[][] x, CpuOps.ConvEpilogue epilogue) {
+            if (winograd != null) {
+                return winograd.forward(ctx, x, bias, padding, padding, epilogue);
+            }
             return CpuOps.conv1dPadded(ctx, x, weight, bias, out, kernel, stride, dilation, groups, padding, padding, epilogue);
         }
     }
@@ -160,8 +183,8 @@ final class DistilLayers {
             convs2 = new Conv[dilations.length];
             for (int i = 0; i < dilations.length; i++) {
                 convs1[i] = new Conv(w.prefix("convs1." + i), channels, channels, kernel, 1, dilations[i],
-                        (kernel * dilations[i] - dilations[i]) / 2, 1, true);
-                convs2[i] = new Conv(w.prefix("convs2." + i), channels, channels, kernel, 1, 1, (kernel - 1) / 2, 1, true);
+                        (kernel * dilations[i] - dilations[i]) / 2, 1, true, true);
+                convs2[i] = new Conv(w.prefix("convs2." + i), channels, channels, kernel, 1, 1, (kernel - 1) / 2, 1, true, true);
             }
         }
 

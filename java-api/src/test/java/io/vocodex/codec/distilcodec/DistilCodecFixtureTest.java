@@ -8,12 +8,14 @@ import io.vocodex.audio.Npy;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.testing.Compare;
 import io.vocodex.testing.Golden;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The committed fixture {@code fixtures/distilcodec_small} (a tiny random DistilCodec: 64 mels,
@@ -44,6 +46,28 @@ class DistilCodecFixtureTest {
                     Compare.flatten(m.dequantize(ctx, t.codes())), 1e-5, 1e-4);
             DistilCodecGoldenTest.report(name + " decoded", Npy.read(dir.resolve(name + "_decoded.npy")).floats(),
                     codec.decode(t).samples(), 1e-5, 1e-5);
+        }
+    }
+
+    /**
+     * {@code fixtures/distilcodec_wide}: a decoder of 128 and 64 channels at kernel 11, dilations 1
+     * and 5, whose ResBlock1 convs Vocodex runs as Winograd F(4, 4) ({@code WinogradConv}; the chunk
+     * alignment of 5 frames shows they do), against the reference's decode of 48 seeded random codes
+     * (the weights are float16 values, the arithmetic float32 on both sides). Same tolerances as the
+     * other decodes; chunked decoding equals whole decoding bit for bit, on 1 and 2 threads.
+     */
+    @Test
+    void winogradDecoderMatchesOwnReference() {
+        Path dir = Golden.fixture("distilcodec_wide");
+        try (Codec codec = Codec.load(dir, Device.cpu(2)); CpuContext two = new CpuContext(2)) {
+            DistilCodecModel m = (DistilCodecModel) codec.model();
+            assertEquals(5, m.decoderChunkAlignment(), "Winograd tiles of 4 and 20 samples at 8 and 32 samples per frame");
+            int[][] codes = {Npy.read(dir.resolve("codes.npy")).ints()};
+            float[] y = m.decode(two, codes);
+            DistilCodecGoldenTest.report("wide decoded", Npy.read(dir.resolve("decoded.npy")).floats(), y, 1e-5, 1e-5);
+            CpuContext one = CpuContext.singleThreaded();
+            assertArrayEquals(y, m.decode(one, codes), "1 vs 2 threads");
+            assertArrayEquals(y, m.decodeChunked(one, codes, 7), "chunks of 7 frames");
         }
     }
 }

@@ -147,6 +147,49 @@ class DistilCodecModelTest {
         assertTrue(bare[0] != whole[50 * 256], "a chunk without context differs at its edge");
     }
 
+    /**
+     * A decoder wide enough that its ResBlock1 convs run as Winograd (256, 128 and 64 channels at
+     * kernels 3, 7, 11 and dilations 1, 3, 5; {@code WinogradConv.suits}): chunked decoding, whose
+     * pieces then start on the tiles' grid ({@link DistilCodecModel#decoderChunkAlignment()}, 15
+     * frames here) with the tiles' reach added to the context, still equals whole decoding bit for
+     * bit, and so do 1 and 2 threads.
+     */
+    @Test
+    void chunkedDecodingEqualsWholeDecodingWithWinogradConvs(@TempDir Path dir) {
+        ObjectNode j = DistilCodecConfig.releasedJson();
+        ObjectNode e = (ObjectNode) j.get("encoder");
+        e.set("depths", e.arrayNode().add(1));
+        e.set("dims", e.arrayNode().add(16));
+        ObjectNode q = (ObjectNode) j.get("quantizer");
+        q.put("input_dim", 16);
+        q.put("codebook_size", 256);
+        q.put("codebook_dim", 8);
+        ObjectNode d = (ObjectNode) j.get("decoder");
+        d.put("num_mels", 16);
+        d.put("upsample_initial_channel", 512);
+        d.set("upsample_rates", d.arrayNode().add(8).add(4).add(8));
+        d.set("upsample_kernel_sizes", d.arrayNode().add(16).add(8).add(16));
+        DistilCodecConfig config = DistilCodecConfig.fromJson(j);
+        try (Codec wide = Codec.load(DistilCodecRandom.writeModelFolder(config, 11, dir.resolve("wide")), Device.cpu(2))) {
+            DistilCodecModel m = (DistilCodecModel) wide.model();
+            assertEquals(15, m.decoderChunkAlignment(), "tiles of 4, 12 and 20 samples at 8, 32 and 256 samples per frame");
+            Random r = new Random(12);
+            int[][] codes = new int[1][64];
+            for (int t = 0; t < 64; t++) {
+                codes[0][t] = r.nextInt(256);
+            }
+            float[] whole;
+            try (io.vocodex.backend.cpu.CpuContext two = new io.vocodex.backend.cpu.CpuContext(2)) {
+                whole = m.decode(two, codes);
+            }
+            io.vocodex.backend.cpu.CpuContext one = io.vocodex.backend.cpu.CpuContext.singleThreaded();
+            assertArrayEquals(whole, m.decode(one, codes), "1 vs 2 threads");
+            for (int chunk : new int[] {4, 17, 40}) {
+                assertArrayEquals(whole, m.decodeChunked(one, codes, chunk), "chunks of " + chunk + " frames");
+            }
+        }
+    }
+
     @Test
     void llmTokenIds() {
         DistilCodecModel m = (DistilCodecModel) tiny.model();
