@@ -1,5 +1,6 @@
 package io.vocodex.backend.cpu;
 
+import static io.vocodex.backend.cpu.ParityCheck.gaussian;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,16 +22,6 @@ import org.junit.jupiter.api.Test;
  * with the whole.
  */
 class WinogradConvTest {
-    private static float[][] gaussian(Random r, int rows, int cols, double scale) {
-        float[][] x = new float[rows][cols];
-        for (float[] row : x) {
-            for (int i = 0; i < cols; i++) {
-                row[i] = (float) (scale * r.nextGaussian());
-            }
-        }
-        return x;
-    }
-
     @Test
     void transformsAreTheMinimalFilteringIdentity() {
         // Σ_p Aᵀ[i][p] G[p][k] Bᵀ[p][s] = [s == i + k]: output i of a tile is Σ_k g_k d_{i+k}
@@ -64,8 +55,8 @@ class WinogradConvTest {
         for (int[] s : shapes) {
             int cin = s[0], cout = s[1], tin = s[2], k = s[3], dil = s[4], pl = s[5], pr = s[6];
             float[][] x = gaussian(r, cin, tin, 1.0);
-            float[] w = gaussian(r, 1, cout * cin * k, 0.3)[0];
-            float[] b = gaussian(r, 1, cout, 0.5)[0];
+            float[] w = gaussian(r, cout * cin * k, 0.3);
+            float[] b = gaussian(r, cout, 0.5);
             String where = java.util.Arrays.toString(s);
             WinogradConv conv = new WinogradConv(w, cout, cin, k, dil);
             float[][] want = naive(x, w, b, cout, k, dil, pl, pr);
@@ -189,8 +180,8 @@ class WinogradConvTest {
         Random r = new Random(23);
         int cin = 10, cout = 9, tin = 1700, k = 7, dil = 3, pad = 9;
         float[][] x = gaussian(r, cin, tin, 2.0);
-        float[] w = gaussian(r, 1, cout * cin * k, 0.3)[0];
-        float[] b = gaussian(r, 1, cout, 0.5)[0];
+        float[] w = gaussian(r, cout * cin * k, 0.3);
+        float[] b = gaussian(r, cout, 0.5);
         float[][] shortcut = gaussian(r, cout, tin, 1.0);
         WinogradConv conv = new WinogradConv(w, cout, cin, k, dil);
         for (int threads = 1; threads <= 2; threads++) {
@@ -216,7 +207,7 @@ class WinogradConvTest {
         Random r = new Random(31);
         int cin = 6, cout = 5, tin = 900, k = 11, dil = 5, pad = 25;
         float[][] x = gaussian(r, cin, tin, 1.0);
-        float[] w = gaussian(r, 1, cout * cin * k, 0.3)[0];
+        float[] w = gaussian(r, cout * cin * k, 0.3);
         WinogradConv conv = new WinogradConv(w, cout, cin, k, dil);
         try (CpuContext ctx = CpuContext.singleThreaded()) {
             float[][] whole = conv.forward(ctx, x, null, pad, pad, null);
