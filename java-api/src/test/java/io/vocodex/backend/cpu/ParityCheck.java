@@ -89,6 +89,36 @@ final class ParityCheck {
         }
     }
 
+    /**
+     * A zero-padded conv in float64: {@code [0][co][t]} the sum (bias included), {@code [1][co][t]}
+     * the sum of the terms' magnitudes (the scale of a float sum's rounding), for {@code t < tout}.
+     */
+    static double[][][] paddedConvFloat64(float[][] x, float[] w, float[] b, int cout, int k, int stride, int dil,
+                                          int padLeft, int tout) {
+        int cin = x.length;
+        int tin = x[0].length;
+        double[][][] r = new double[2][cout][tout];
+        for (int co = 0; co < cout; co++) {
+            for (int t = 0; t < tout; t++) {
+                double sum = b[co];
+                double mag = Math.abs(b[co]);
+                for (int ci = 0; ci < cin; ci++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        int i = t * stride + kk * dil - padLeft;
+                        if (i >= 0 && i < tin) {
+                            double term = (double) w[(co * cin + ci) * k + kk] * x[ci][i];
+                            sum += term;
+                            mag += Math.abs(term);
+                        }
+                    }
+                }
+                r[0][co][t] = sum;
+                r[1][co][t] = mag;
+            }
+        }
+        return r;
+    }
+
     static float[][] gaussian(Random rnd, int rows, int cols, double scale) {
         float[][] x = new float[rows][cols];
         for (float[] r : x) {
