@@ -241,6 +241,15 @@ public final class WinogradConv {
         int parts = CpuOps.channelParts(ctx, cout / 6, units);
         int perPart = 6 * ((cout / 6 + parts - 1) / parts);
         int unitChannels = parts == 1 ? cout : Math.max(perPart, cout - (parts - 1) * perPart);
+        // with the output channels split into parts (few units), each unit's input is transformed
+        // once, up front, for all its parts: at most 4 x threads units then (CpuOps.channelParts)
+        float[][][] shared = parts == 1 ? null : new float[units][][];
+        if (shared != null) {
+            ctx.parallelFor(units, (long) N * cin * g.rowLength * M, unit -> {
+                shared[unit] = new float[N * cin][g.rowLength];
+                transformInput(x, tin, padLeft, g, unit, shared[unit], new float[M][g.phaseLength]);
+            });
+        }
         int jobs = units * parts;
         int loops = Math.min(jobs, ctx.threads());
         AtomicInteger next = new AtomicInteger();
@@ -257,10 +266,13 @@ public final class WinogradConv {
                     continue;
                 }
                 if (scratch == null) {
-                    scratch = new Scratch(g, cin, unitChannels);
+                    scratch = new Scratch(g, cin, unitChannels, shared == null);
                 }
-                transformInput(x, tin, padLeft, g, unit, scratch);
-                multiply(scratch.v, g, c0, c1, scratch);
+                float[][] v = shared != null ? shared[unit] : scratch.v;
+                if (shared == null) {
+                    transformInput(x, tin, padLeft, g, unit, v, scratch.ph);
+                }
+                multiply(v, g, c0, c1, scratch);
                 int o0 = unit * g.outputsPerUnit;
                 transformOutput(scratch.y, g, c0, c1, o0, tout, bias, out, scratch.q);
                 if (epilogue != null) {
@@ -276,23 +288,31 @@ public final class WinogradConv {
      * only ever read into lanes whose results are dropped (lanes never mix), except where the
      * plain loops accumulate, which start from zeroed rows.
      */
-    private static final class Scratch {
-        /** Transformed input, {@code v[p * cin + ci]}. */
+    private final class Scratch {
+        /** Transformed input, {@code v[p * cin + ci]} (null when the units' inputs are transformed up front). */
         final float[][] v;
-        /** The input row's phases. */
+        /** The input row's phases (null likewise). */
         final float[][] ph;
         /** Transformed outputs, {@code y[p][co - c0]}. */
         final float[][][] y;
         /** One row of the output transform. */
         final float[] q;
+        /** The kernel's terms {@code ci * pieces + q}: the row each reads (set per point) and its shift {@code q}. */
+        final float[][] termRows;
+        final int[] termOffsets;
         /** The plain loops' shifted copies of a chunk of terms (null on the Vector API path). */
         final float[][] rows;
 
-        Scratch(Geometry g, int cin, int channels) {
-            v = new float[N * cin][g.rowLength];
-            ph = new float[M][g.d * g.stride + (N - 1) / M];
+        Scratch(Geometry g, int cin, int channels, boolean ownInput) {
+            v = ownInput ? new float[N * cin][g.rowLength] : null;
+            ph = ownInput ? new float[M][g.phaseLength] : null;
             y = new float[N][channels][g.positions];
             q = new float[g.positions];
+            termRows = new float[cin * pieces][];
+            termOffsets = new int[cin * pieces];
+            for (int j = 0; j < termOffsets.length; j++) {
+                termOffsets[j] = j % pieces;
+            }
             rows = SIMD ? null : new float[CpuOps.CHUNK][g.positions];
         }
     }
@@ -315,6 +335,8 @@ public final class WinogradConv {
         final int units;
         /** Length of a transformed row: the kernel reads whole register blocks past {@code positions}. */
         final int rowLength;
+        /** Length of a phase row: every residue's {@code stride} samples, and the one past the last that the spare slot reads. */
+        final int phaseLength;
 
         Geometry(int d, int pieces, int tout) {
             this.d = d;
@@ -326,8 +348,9 @@ public final class WinogradConv {
             this.positions = (d - 1) * stride + tiles;
             this.outputsPerUnit = M * d * tiles;
             this.units = (tout + outputsPerUnit - 1) / outputsPerUnit;
-            int block = Simd.enabled() ? VectorConv.width() : 1;
+            int block = SIMD ? VectorConv.width() : 1;
             this.rowLength = Math.max(d * stride, ((positions + block - 1) / block) * block + pieces - 1);
+            this.phaseLength = d * stride + (N - 1) / M;
         }
     }
 
@@ -340,12 +363,10 @@ public final class WinogradConv {
      * a few multiply-adds of contiguous rows over all residues at once, one fma chain per value in
      * the order of {@link #BT_COLS}.
      */
-    private void transformInput(float[][] x, int tin, int padLeft, Geometry g, int unit, Scratch scratch) {
-        float[][] v = scratch.v;
+    private void transformInput(float[][] x, int tin, int padLeft, Geometry g, int unit, float[][] v, float[][] ph) {
         int d = g.d;
         int period = M * d;
         int span = d * g.stride;
-        float[][] ph = scratch.ph;
         int origin = -padLeft + period * unit * g.tiles;
         for (int ci = 0; ci < cin; ci++) {
             float[] row = x[ci];
@@ -399,23 +420,18 @@ public final class WinogradConv {
      * in term order: on the {@link VectorConv} kernel, or in the plain loops of {@link CpuOps#conv1d}
      * (each chunk of terms copied to scratch rows, then folded into every channel's row).
      */
-    private void multiply(float[][] v, Geometry g, int c0, int c1, Scratch scratchArrays) {
-        float[][][] y = scratchArrays.y;
-        boolean simd = SIMD;
+    private void multiply(float[][] v, Geometry g, int c0, int c1, Scratch scratch) {
+        float[][][] y = scratch.y;
         int terms = cin * pieces;
-        float[][] rows = new float[terms][];
-        int[] offs = new int[terms];
-        float[][] scratch = scratchArrays.rows;
+        float[][] rows = scratch.termRows;
+        int[] offs = scratch.termOffsets;
         for (int p = 0; p < N; p++) {
-            for (int ci = 0; ci < cin; ci++) {
-                for (int q = 0; q < pieces; q++) {
-                    rows[ci * pieces + q] = v[p * cin + ci];
-                    offs[ci * pieces + q] = q;
-                }
+            for (int j = 0; j < terms; j++) {
+                rows[j] = v[p * cin + j / pieces];
             }
             float[][] yp = y[p];
             float[] up = u[p];
-            if (simd) {
+            if (SIMD) {
                 VectorConv.run(rows, offs, terms, 0, g.positions, up, terms, c0, c1,
                         (co, from, acc, accOff, n) -> System.arraycopy(acc, accOff, yp[co - c0], from, n));
             } else {
@@ -425,10 +441,10 @@ public final class WinogradConv {
                 for (int j0 = 0; j0 < terms; j0 += CpuOps.CHUNK) {
                     int cnt = Math.min(CpuOps.CHUNK, terms - j0);
                     for (int r = 0; r < cnt; r++) {
-                        System.arraycopy(rows[j0 + r], offs[j0 + r], scratch[r], 0, g.positions);
+                        System.arraycopy(rows[j0 + r], offs[j0 + r], scratch.rows[r], 0, g.positions);
                     }
                     for (int co = c0; co < c1; co++) {
-                        CpuOps.fmaRows(yp[co - c0], scratch, 0, cnt, up, co * terms + j0, g.positions);
+                        CpuOps.fmaRows(yp[co - c0], scratch.rows, 0, cnt, up, co * terms + j0, g.positions);
                     }
                 }
             }

@@ -430,8 +430,8 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
      * The decoder's receptive field in code frames, each side: how far a code can influence audio
      * (quantizer upsample blocks, conv_pre, every transposed conv and ResBlock1 stack, conv_post),
      * rounded up, plus one frame of margin. A ResBlock1 conv computed by Winograd
-     * ({@link WinogradConv}) reaches {@link WinogradConv#tileReach()} samples further: its output's
-     * rounding depends on the whole tile's inputs. Chunked decoding with this much context on both
+     * ({@link WinogradConv}) reaches {@link WinogradConv#tileReach()} samples further (its
+     * output's rounding depends on the whole tile's inputs): the layers as built say which do. Chunked decoding with this much context on both
      * sides, starting at multiples of {@link #decoderChunkAlignment()} frames, equals whole decoding
      * bit for bit (every kernel computes an element the same way wherever it sits; only zero padding
      * at a chunk's edge differs, and it is out of reach).
@@ -445,23 +445,16 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         }
         r += (c.preConvKernelSize() - 1) / 2;
         double perFrame = 1;
-        int ch = c.upsampleInitialChannel();
         for (int i = 0; i < c.upsampleRates().length; i++) {
             int u = c.upsampleRates()[i];
             int k = c.upsampleKernelSizes()[i];
             r += ((k + u - 1) / u + 1) / perFrame; // input frames a transposed-conv output reads
             perFrame *= u;
-            ch >>= 1;
             int worst = 0;
-            for (int b = 0; b < c.resblockKernelSizes().length; b++) {
-                int kk = c.resblockKernelSizes()[b];
-                boolean winograd = WinogradConv.suits(ch, ch, kk, 1, 1);
+            for (DistilLayers.ResBlock1 block : resblocks[i].blocks) {
                 int sum = 0;
-                for (int d : c.resblockDilationSizes()[b]) {
-                    sum += (kk - 1) / 2 * d + (kk - 1) / 2;
-                    if (winograd) {
-                        sum += WinogradConv.tileReach(d) + WinogradConv.tileReach(1); // both convs of the pair
-                    }
+                for (int j = 0; j < block.convs1.length; j++) {
+                    sum += block.convs1[j].reach() + block.convs2[j].reach();
                 }
                 worst = Math.max(worst, sum);
             }
@@ -484,17 +477,12 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
             perFrame *= factor;
         }
         long align = 1;
-        int ch = c.upsampleInitialChannel();
         for (int i = 0; i < c.upsampleRates().length; i++) {
             perFrame *= c.upsampleRates()[i];
-            ch >>= 1;
-            for (int b = 0; b < c.resblockKernelSizes().length; b++) {
-                if (!WinogradConv.suits(ch, ch, c.resblockKernelSizes()[b], 1, 1)) {
-                    continue;
-                }
-                for (int d : c.resblockDilationSizes()[b]) {
-                    for (long period : new long[] {WinogradConv.period(d), WinogradConv.period(1)}) {
-                        long frames = period / gcd(period, perFrame);
+            for (DistilLayers.ResBlock1 block : resblocks[i].blocks) {
+                for (DistilLayers.Conv[] convs : new DistilLayers.Conv[][] {block.convs1, block.convs2}) {
+                    for (DistilLayers.Conv conv : convs) {
+                        long frames = conv.period() / gcd(conv.period(), perFrame);
                         align = align / gcd(align, frames) * frames;
                     }
                 }

@@ -64,6 +64,19 @@ final class DistilLayers {
             return forward(ctx, x, null);
         }
 
+        /**
+         * Input samples on each side beyond an output that can change its bits: the kernel's
+         * half-span, plus the tile's reach where {@link #winograd} computes the conv.
+         */
+        int reach() {
+            return (kernel - 1) / 2 * dilation + (winograd == null ? 0 : winograd.tileReach());
+        }
+
+        /** Output positions at whose multiples a piece of the signal must start to round as the whole does (1: any). */
+        int period() {
+            return winograd == null ? 1 : winograd.period();
+        }
+
         /** {@link #forward(CpuContext, float[][])} with {@code epilogue} fused (null: none). */
         float[][] forward(CpuContext ctx, float[][] x, CpuOps.ConvEpilogue epilogue) {
             if (winograd != null) {

@@ -51,6 +51,7 @@ class WinogradConvTest {
             {4, 4, 9, 3, 1, 0, 0},         // shorter than a tile
             {3, 7, 200, 1, 1, 0, 0},       // one tap: one piece of four with three zero taps
             {8, 6, 240, 4, 4, 3, 9},       // one-sided, unequal padding
+            {4, 100, 300, 7, 3, 9, 9},     // enough outputs and few enough units that 2-3 threads split the channels
         };
         for (int[] s : shapes) {
             int cin = s[0], cout = s[1], tin = s[2], k = s[3], dil = s[4], pl = s[5], pr = s[6];
