@@ -106,12 +106,31 @@ public final class Conv1dLayer implements StreamingModule {
         return conv(ctx, padded, Frames.length(padded), epilogue);
     }
 
-    private int leftPadding() {
+    /**
+     * {@code forward(elu(block.forward(x)))} (then {@code epilogue}), with the residual block writing
+     * its ELU'd output straight into this conv's padded input (SEANet's block, ELU, downsampling conv):
+     * the block's output is never stored. The same values bit for bit, as {@link #forwardElu}.
+     */
+    public float[][] forwardEluOf(CpuContext ctx, ResidualBlock block, float[][] x, float alpha, CpuOps.ConvEpilogue epilogue) {
+        int len = Frames.length(x);
+        int left = leftPadding();
+        int right = rightPadding(len);
+        if (!padMode.padsInPlace(len, left, right) || block.outChannels() != inChannels) {
+            return forwardElu(ctx, block.forward(ctx, x), alpha, epilogue);
+        }
+        float[][] padded = block.forwardEluPadded(ctx, x, alpha, left, right);
+        for (float[] row : padded) {
+            padMode.fillPadding(row, left, len, right);
+        }
+        return conv(ctx, padded, len + left + right, epilogue);
+    }
+
+    int leftPadding() {
         int p = paddingTotal();
         return causal ? p : p - p / 2;
     }
 
-    private int rightPadding(int len) {
+    int rightPadding(int len) {
         int p = paddingTotal();
         int extra = extraPadding(len);
         return causal ? extra : p / 2 + extra;
@@ -251,6 +270,16 @@ public final class Conv1dLayer implements StreamingModule {
 
     public PadMode padMode() {
         return padMode;
+    }
+
+    /** The weight itself (not a copy) for kernels that fuse this conv with its neighbours; never modified. */
+    float[] weightShared() {
+        return weight;
+    }
+
+    /** The bias itself (not a copy), or null; never modified. */
+    float[] biasShared() {
+        return bias;
     }
 
     /** A copy of the (weight-norm folded) weight {@code (Cout, Cin/groups, K)}, e.g. for a device upload. */

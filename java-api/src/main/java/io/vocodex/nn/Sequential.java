@@ -35,7 +35,9 @@ public final class Sequential implements StreamingModule {
      * for bit, see {@link CpuOps.ConvEpilogue}): an ELU before a conv is written straight into the
      * conv's padded input, an ELU after it runs on each output unit while it is in cache, and so does
      * the sum with {@code addend} (null: none) when the conv ends the sequence. A high-rate SEANet
-     * layer otherwise makes a full pass over memory for each of them.
+     * layer otherwise makes a full pass over memory for each of them. Likewise a residual block
+     * followed by an ELU (and a conv) applies the ELU to its output as it writes it, straight into the
+     * conv's padded input.
      */
     private float[][] forward(CpuContext ctx, float[][] x, float[][] addend) {
         float[][] y = x;
@@ -46,9 +48,17 @@ public final class Sequential implements StreamingModule {
             StreamingModule m = modules.get(i);
             StreamingModule next = i + 1 < n ? modules.get(i + 1) : null;
             boolean eluFirst = m instanceof EluLayer && next instanceof Conv1dLayer;
-            if (eluFirst || m instanceof Conv1dLayer) {
-                Conv1dLayer conv = (Conv1dLayer) (eluFirst ? next : m);
-                int after = eluFirst ? i + 2 : i + 1; // the module after the conv
+            // a residual block, its ELU, a conv: the block writes elu(its output) into the conv's padded input
+            boolean residualFirst = m instanceof ResidualBlock && next instanceof EluLayer
+                    && i + 2 < n && modules.get(i + 2) instanceof Conv1dLayer;
+            if (m instanceof ResidualBlock rb && next instanceof EluLayer elu && !residualFirst) {
+                y = rb.forwardEluPadded(ctx, y, elu.alpha(), 0, 0); // the ELU as the block's epilogue
+                previous = next;
+                i++;
+            } else if (residualFirst || eluFirst || m instanceof Conv1dLayer) {
+                int convAt = residualFirst ? i + 2 : eluFirst ? i + 1 : i;
+                Conv1dLayer conv = (Conv1dLayer) modules.get(convAt);
+                int after = convAt + 1; // the module after the conv
                 CpuOps.ConvEpilogue epilogue = null;
                 if (after < n && modules.get(after) instanceof EluLayer eluAfter) {
                     epilogue = CpuOps.ConvEpilogue.elu(eluAfter.alpha());
@@ -58,7 +68,11 @@ public final class Sequential implements StreamingModule {
                     epilogue = CpuOps.ConvEpilogue.chain(epilogue, CpuOps.ConvEpilogue.add(addend));
                     added = true;
                 }
-                y = eluFirst ? conv.forwardElu(ctx, y, ((EluLayer) m).alpha(), epilogue) : conv.forward(ctx, y, epilogue);
+                if (residualFirst) {
+                    y = conv.forwardEluOf(ctx, (ResidualBlock) m, y, ((EluLayer) next).alpha(), epilogue);
+                } else {
+                    y = eluFirst ? conv.forwardElu(ctx, y, ((EluLayer) m).alpha(), epilogue) : conv.forward(ctx, y, epilogue);
+                }
                 previous = modules.get(after - 1);
                 i = after - 1;
             } else if (m instanceof EluLayer elu && y != x && returnsFreshTensor(previous)) {

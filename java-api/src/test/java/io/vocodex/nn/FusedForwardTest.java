@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.FusedResidual;
+import io.vocodex.backend.cpu.Simd;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +20,9 @@ import org.junit.jupiter.api.Test;
  * ({@link CpuOps.ConvEpilogue}, {@link Conv1dLayer#forwardElu}); the result must equal running each
  * module's own forward one after another, bit for bit, on every kernel path (the plain-Java rerun
  * of the build runs this test too), thread count, pad mode and length, the padding edge cases
- * (reflect on an input shorter than its padding) included.
+ * (reflect on an input shorter than its padding) included. On long inputs a residual block runs as
+ * one pass over time tiles ({@link FusedResidual}), its output ELU and the next conv's padding
+ * included.
  */
 class FusedForwardTest {
     private static final float ALPHA = 1f;
@@ -45,6 +49,49 @@ class FusedForwardTest {
                                 assertSame(oneByOne(ctx, seanet, x), seanet.forward(ctx, x), where);
                                 float[][] h = noise(r, channels, len);
                                 assertSame(oneByOne(ctx, block, h), block.forward(ctx, h), "residual block, " + where);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Inputs long enough for {@link FusedResidual} on every thread count: the fused block (identity or
+     * 1x1 shortcut, kernels 3 and 7, dilations 1-3, every pad mode), followed by an ELU and a strided
+     * conv, by an ELU and a transposed conv, or by an ELU alone, equals the modules one by one.
+     */
+    @Test
+    void longInputsRunTheResidualBlockFusedWithTheSameBits() {
+        Random r = new Random(99);
+        int[] widths = {64, 24, 40, 128};
+        int round = 0;
+        for (PadMode mode : PadMode.values()) {
+            for (boolean causal : new boolean[] {true, false}) {
+                for (boolean trueSkip : new boolean[] {true, false}) {
+                    int channels = widths[round++ % widths.length];
+                    int kernel = r.nextBoolean() ? 3 : 7;
+                    ResidualBlock block = residualBlock(r, channels, kernel, 1 + r.nextInt(3), causal, mode, trueSkip);
+                    ConvTranspose1dLayer up = new ConvTranspose1dLayer(channels, 8, 4, 2, 1, causal, 1.0,
+                            gaussianWeights(r, channels * 8 * 4, 0.2), null);
+                    List<Sequential> chains = List.of(
+                            new Sequential(List.of(block, new EluLayer(channels, ALPHA), conv(r, channels, 16, 8, 4, 1, causal, mode))),
+                            new Sequential(List.of(block, new EluLayer(channels, ALPHA), up)),
+                            new Sequential(List.of(block, new EluLayer(channels, ALPHA))));
+                    for (int len : new int[] {6 * 1024 + 37, 9000}) {
+                        float[][] x = noise(r, channels, len);
+                        x[r.nextInt(channels)][len - 1] = Float.NaN;
+                        x[r.nextInt(channels)][0] = -0f;
+                        for (int threads = 1; threads <= 3; threads++) {
+                            try (CpuContext ctx = new CpuContext(threads)) {
+                                assertEquals(Simd.enabled(), FusedResidual.suits(ctx, channels, len), "fused path taken");
+                                String where = mode + (causal ? " causal" : " non-causal") + (trueSkip ? " true_skip" : " conv skip")
+                                        + ", " + channels + " channels, k" + kernel + ", length " + len + ", " + threads + " thread(s)";
+                                assertSame(oneByOne(ctx, block, x), block.forward(ctx, x), "residual block, " + where);
+                                for (int c = 0; c < chains.size(); c++) {
+                                    assertSame(oneByOne(ctx, chains.get(c), x), chains.get(c).forward(ctx, x), "chain " + c + ", " + where);
+                                }
                             }
                         }
                     }
@@ -107,6 +154,14 @@ class FusedForwardTest {
             b[i] = (float) (0.3 * r.nextGaussian());
         }
         return new Conv1dLayer(cin, cout, k, stride, dilation, 1, causal, mode, w, b);
+    }
+
+    private static float[] gaussianWeights(Random r, int n, double scale) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = (float) (r.nextGaussian() * scale);
+        }
+        return w;
     }
 
     private static float[][] noise(Random r, int c, int t) {

@@ -203,6 +203,32 @@ final class VectorConv {
     }
 
     /**
+     * {@code dst[dstOff + l] = addend[addOff + l] + (acc[accOff + l] + bias)} for {@code l < n} (no
+     * {@code + bias} when {@code hasBias} is false), vectorised: {@link #storeWithBias} followed by
+     * the sum with a residual branch ({@link CpuOps.ConvEpilogue#add}), the same two roundings.
+     */
+    static void storeWithBiasPlus(float[] acc, int accOff, float[] addend, int addOff, float[] dst, int dstOff, int n,
+                                  boolean hasBias, float bias) {
+        int l = 0;
+        if (hasBias) {
+            for (; l + L <= n; l += L) {
+                FloatVector sum = FloatVector.fromArray(S, acc, accOff + l).add(bias);
+                FloatVector.fromArray(S, addend, addOff + l).add(sum).intoArray(dst, dstOff + l);
+            }
+            for (; l < n; l++) {
+                dst[dstOff + l] = addend[addOff + l] + (acc[accOff + l] + bias);
+            }
+        } else {
+            for (; l + L <= n; l += L) {
+                FloatVector.fromArray(S, addend, addOff + l).add(FloatVector.fromArray(S, acc, accOff + l)).intoArray(dst, dstOff + l);
+            }
+            for (; l < n; l++) {
+                dst[dstOff + l] = addend[addOff + l] + acc[accOff + l];
+            }
+        }
+    }
+
+    /**
      * Copies the window of each term {@code j0 <= j < j1} ({@code rows[j][(bo + l) * stride + offs[j]]},
      * {@code l < W}) to {@code panel[(j - j0) * W + l]}, zero where the window runs past either end of
      * its row (lanes are independent, so the zeros only feed positions that are discarded). A strided
