@@ -55,7 +55,7 @@ public final class FusedResidual {
     }
 
     /** Floats of a tile's widest buffer (256 KB: the input window, hidden layer and sums of a tile then share a 1 MB L2). */
-    static final int TILE_FLOATS = Integer.getInteger("vocodex.fusedTileFloats", 64 * 1024);
+    static final int TILE_FLOATS = 64 * 1024;
 
     /** Output positions per tile for a block of {@code channels} channels: a multiple of the kernel's block width. */
     static int tileLength(int channels) {
