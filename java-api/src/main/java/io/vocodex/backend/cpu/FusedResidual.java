@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link Simd#enabled()}); the caller runs the unfused ops otherwise.
  *
  * <pre>{@code
- * // Mimi's encoder block at 64 channels: ELU, conv k3 64 -> 32, ELU, conv 1x1 32 -> 64, identity skip
- * float[][] y = FusedResidual.forward(ctx, x, left, right, 1f,
+ * // Mimi's encoder block at 64 channels: ELU, causal conv k3 64 -> 32 (two zero columns on the
+ * // left), ELU, conv 1x1 32 -> 64, identity skip
+ * float[][] y = FusedResidual.forward(ctx, x, new float[64][2], new float[64][0], 1f,
  *         new FusedResidual.Conv(w1, b1, 64, 32, 3, 1), 1f, new FusedResidual.Conv(w2, b2, 32, 64, 1, 1),
  *         null, Float.NaN, 0, 0);
  * }</pre>
