@@ -102,7 +102,7 @@ public final class ResidualBlock implements StreamingModule {
     /** The block by {@link FusedResidual}, or null where it does not run so (the caller runs the ops one by one). */
     private float[][] fusedForward(CpuContext ctx, float[][] x, float outAlpha, int outLeft, int outRight) {
         int len = Frames.length(x);
-        if (fusable == null || x.length != fusable.c1().cin() || !FusedResidual.suits(ctx, x.length, len)) {
+        if (fusable == null || x.length != fusable.c1().cin() || !FusedResidual.suits(ctx, x.length, fusable.c1().cout(), len)) {
             return null;
         }
         for (float[] row : x) {

@@ -85,7 +85,7 @@ class FusedForwardTest {
                         x[r.nextInt(channels)][0] = -0f;
                         for (int threads = 1; threads <= 3; threads++) {
                             try (CpuContext ctx = new CpuContext(threads)) {
-                                assertEquals(Simd.enabled(), FusedResidual.suits(ctx, channels, len), "fused path taken");
+                                assertEquals(Simd.enabled(), FusedResidual.suits(ctx, channels, channels / 2, len), "fused path taken");
                                 String where = mode + (causal ? " causal" : " non-causal") + (trueSkip ? " true_skip" : " conv skip")
                                         + ", " + channels + " channels, k" + kernel + ", length " + len + ", " + threads + " thread(s)";
                                 assertSame(oneByOne(ctx, block, x), block.forward(ctx, x), "residual block, " + where);

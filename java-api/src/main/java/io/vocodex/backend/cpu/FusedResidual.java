@@ -66,15 +66,16 @@ public final class FusedResidual {
     }
 
     /**
-     * Whether {@link #forward} runs on {@code len} positions of {@code channels} channels: with the
-     * Vector API kernels, and enough tiles for every thread (shorter inputs split channels instead,
-     * which the unfused convs do).
+     * Whether {@link #forward} runs on {@code len} positions of a block of {@code channels} channels
+     * with a hidden layer of {@code hidden}: with the Vector API kernels, and enough tiles for every
+     * thread (shorter inputs split channels instead, which the unfused convs do).
      */
-    public static boolean suits(CpuContext ctx, int channels, int len) {
+    public static boolean suits(CpuContext ctx, int channels, int hidden, int len) {
         if (!Simd.enabled() || channels < 1) {
             return false;
         }
-        long tiles = (len + (long) tileLength(channels) - 1) / tileLength(channels);
+        int tile = tileLength(Math.max(channels, hidden));
+        long tiles = (len + (long) tile - 1) / tile;
         return tiles >= 2L * ctx.threads();
     }
 
@@ -178,7 +179,7 @@ public final class FusedResidual {
      * {@code n} rounded up to whole steps of the vector ELU: a tile's buffers run their ELU over that
      * many columns, the stale ones past the tile's included (they feed only discarded lanes), so that
      * no row ends in the plain loop's remainder (a window of 1026 columns left two values per row to
-     * it, 5 % of the block's time).
+     * it, 6 % of the block's JFR samples).
      */
     static int eluLength(int n) {
         int step = VectorElu.step();
