@@ -106,6 +106,16 @@ public final class CodebookSearch {
             return (numCodes + tileCodes() - 1) / tileCodes();
         }
 
+        /** Whether this is the Vector API layout (groups of {@link VectorSearch#GROUP_CODES} codes). */
+        public boolean isGrouped() {
+            return groups != null;
+        }
+
+        /** Group {@code g}'s flat array in the Vector API layout (read-only, shared). */
+        float[] groupData(int g) {
+            return groups[g];
+        }
+
         /** {@link #codeNorms} of the codebook (read-only, shared). */
         public float[] norms() {
             return norms;
@@ -257,12 +267,7 @@ public final class CodebookSearch {
         }
         float[] xx = new float[frames];
         for (int f = 0; f < frames; f++) {
-            float[] v = x[f];
-            float acc = 0f;
-            for (int d = 0; d < dim; d++) {
-                acc = Math.fma(v[d], v[d], acc);
-            }
-            xx[f] = acc;
+            xx[f] = squaredNorm(x[f], dim);
         }
         int groups = (frames + FRAME_GROUP - 1) / FRAME_GROUP;
         int tiles = book.tiles();
@@ -474,6 +479,15 @@ public final class CodebookSearch {
                 bestKey[f] = k;
             }
         }
+    }
+
+    /** {@code xx} of the contract: {@code sum_d fma(v_d, v_d)} in ascending {@code d < dim}. */
+    static float squaredNorm(float[] v, int dim) {
+        float acc = 0f;
+        for (int d = 0; d < dim; d++) {
+            acc = Math.fma(v[d], v[d], acc);
+        }
+        return acc;
     }
 
     static float key(float dist) {

@@ -6,6 +6,7 @@ import io.vocodex.codec.CodeValidation;
 import io.vocodex.backend.cpu.CodebookSearch;
 import io.vocodex.backend.cpu.CpuContext;
 import io.vocodex.backend.cpu.CpuOps;
+import io.vocodex.backend.cpu.FactoredSearch;
 import io.vocodex.backend.cpu.TransformerOps;
 import io.vocodex.backend.cpu.WinogradConv;
 import io.vocodex.backend.cpu.MelOps;
@@ -79,6 +80,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     private final float[][] projectOut;  // [g] (dim/G, codebook_dim) or null
     private final float[][] projectOutB;
     private final CodebookSearch.TiledCodebook[][] codebooks; // [g][r] (codebook_size, codebook_dim), packed for the search
+    private final Factored[] factored; // [g]: the first layer's factored CPU search, built on demand; null entries where it cannot pay
     // generator
     private final DistilLayers.Conv convPre;
     private final DistilLayers.ConvT[] ups;
@@ -140,6 +142,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         projectOut = new float[groups][];
         projectOutB = new float[groups][];
         codebooks = new CodebookSearch.TiledCodebook[groups][c.nCodebooks()];
+        factored = new Factored[groups];
         for (int g = 0; g < groups; g++) {
             Weights r = q.prefix("grvq.rvqs." + g);
             if (projected) {
@@ -155,6 +158,9 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 for (String stat : new String[] {"initted", "cluster_size", "embed_avg"}) {
                     cb.markUsed(stat); // EMA training buffers
                 }
+            }
+            if (projected && FactoredSearch.worthwhile(codebooks[g][0], perGroup)) {
+                factored[g] = new Factored(codebooks[g][0], projectIn[g], projectInB[g], perGroup);
             }
         }
 
@@ -209,6 +215,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
         this.projectOut = m.projectOut;
         this.projectOutB = m.projectOutB;
         this.codebooks = m.codebooks;
+        this.factored = m.factored;
         this.convPre = m.convPre;
         this.ups = m.ups;
         this.resblocks = m.resblocks;
@@ -256,6 +263,47 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     @Override
     public void close() {
         codeSearch.close();
+    }
+
+    /**
+     * The first residual layer's search on the CPU by {@link FactoredSearch} (the same codes, about
+     * {@code in / codebook_dim} of the work: 0.29 at the released size). Building it costs about what
+     * searching {@code in} frames in full does (240 GFLOP, a few seconds, and {@code codebook_size x in}
+     * floats), so it is built only once this model has searched that many frames (counting the call
+     * that tips it), like renting until the rent paid equals the price: a single clip of under
+     * {@code in} frames (11 s at the released size) never pays for it, a corpus pays once.
+     */
+    private static final class Factored {
+        private final CodebookSearch.TiledCodebook book;
+        private final float[] weight;
+        private final float[] bias;
+        private final int in;
+        private long searched;
+        private FactoredSearch built;
+        private boolean unusable;
+
+        Factored(CodebookSearch.TiledCodebook book, float[] weight, float[] bias, int in) {
+            this.book = book;
+            this.weight = weight;
+            this.bias = bias;
+            this.in = in;
+        }
+
+        synchronized boolean isBuilt() {
+            return built != null;
+        }
+
+        /** The factored search for a call of {@code frames} frames, or null (search in full). */
+        synchronized FactoredSearch forCall(CpuContext ctx, int frames) {
+            if (built == null && !unusable) {
+                searched += frames;
+                if (searched >= in) {
+                    built = FactoredSearch.build(ctx, book, weight, bias, in);
+                    unusable = built == null; // non-finite or huge weights: the full search always
+                }
+            }
+            return built;
+        }
     }
 
     /** The CPU search over all clips' frames at once (batch-invariant, so each clip gets its solo codes). */
@@ -358,7 +406,10 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 residual[i] = projectIn(ctx, latents[i], g);
             }
             for (int r = 0; r < res; r++) {
-                int[][] idx = codeSearch.nearest(ctx, g, r, residual);
+                int[][] idx = r == 0 ? nearestFactored(ctx, g, latents, residual) : null;
+                if (idx == null) {
+                    idx = codeSearch.nearest(ctx, g, r, residual);
+                }
                 for (int i = 0; i < clips; i++) {
                     codes[i][g * res + r] = idx[i];
                 }
@@ -378,6 +429,50 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
             }
         }
         return codes;
+    }
+
+    /** Whether group {@code g}'s factored CPU search has been built (for tests and logs). */
+    boolean factoredSearchBuilt(int g) {
+        return factored[g] != null && factored[g].isBuilt();
+    }
+
+    /**
+     * The first layer's codes of group {@code g} by the factored CPU search, or null where it does not
+     * apply (another search installed, no projection, not built yet).
+     */
+    private int[][] nearestFactored(CpuContext ctx, int g, float[][][] latents, float[][][] projected) {
+        if (factored[g] == null || !(codeSearch instanceof CpuCodeSearch)) {
+            return null;
+        }
+        int total = 0;
+        for (float[][] p : projected) {
+            total += p.length;
+        }
+        FactoredSearch search = factored[g].forCall(ctx, total);
+        if (search == null) {
+            return null;
+        }
+        int perGroup = search.inFeatures();
+        float[][] h = new float[total][];
+        float[][] x = new float[total][];
+        int at = 0;
+        for (int i = 0; i < latents.length; i++) {
+            float[][] chunk = new float[perGroup][];
+            System.arraycopy(latents[i], g * perGroup, chunk, 0, perGroup);
+            float[][] frames = TransformerOps.transpose(chunk);
+            for (int t = 0; t < projected[i].length; t++) {
+                h[at] = frames[t];
+                x[at++] = projected[i][t];
+            }
+        }
+        int[] codes = search.nearest(ctx, h, x);
+        int[][] out = new int[latents.length][];
+        at = 0;
+        for (int i = 0; i < latents.length; i++) {
+            out[i] = java.util.Arrays.copyOfRange(codes, at, at + projected[i].length);
+            at += projected[i].length;
+        }
+        return out;
     }
 
     /** {@code quantizer.decode}: codebook lookup, sum over residual layers, project_out, upsample path {@code (dim, T')}. */

@@ -190,6 +190,81 @@ class DistilCodecModelTest {
         }
     }
 
+    /**
+     * A projection narrower than half the codebook (2 groups of 12 features into 40-dimensional
+     * codebooks of 1000 codes, 2 residual layers): once the model has searched 12 frames of a group
+     * it builds the factored search for the first layer (before that, and for the second layer, the
+     * full search runs). Every clip's codes, batched or solo, equal those of the same model with
+     * the plain full search installed, before and after the build, on 1 and 2 threads; the random
+     * latents include frames equal to a code and a NaN frame.
+     */
+    @Test
+    void factoredSearchGivesTheFullSearchCodes(@TempDir Path dir) {
+        ObjectNode j = DistilCodecConfig.releasedJson();
+        ObjectNode e = (ObjectNode) j.get("encoder");
+        e.set("depths", e.arrayNode().add(1));
+        e.set("dims", e.arrayNode().add(24));
+        ObjectNode q = (ObjectNode) j.get("quantizer");
+        q.put("input_dim", 24);
+        q.put("n_groups", 2);
+        q.put("n_codebooks", 2);
+        q.put("codebook_size", 1000);
+        q.put("codebook_dim", 40);
+        ObjectNode d = (ObjectNode) j.get("decoder");
+        d.put("num_mels", 24);
+        d.put("upsample_initial_channel", 32);
+        DistilCodecConfig config = DistilCodecConfig.fromJson(j);
+        try (Codec codec = Codec.load(DistilCodecRandom.writeModelFolder(config, 21, dir.resolve("narrow")), Device.cpu(2))) {
+            DistilCodecModel m = (DistilCodecModel) codec.model();
+            DistilCodecModel full = m.withCodeSearch(new DistilCodecModel.CodeSearch() {
+                @Override
+                public int[][] nearest(io.vocodex.backend.cpu.CpuContext ctx, int group, int layer, float[][][] clips) {
+                    int[][] out = new int[clips.length][];
+                    for (int i = 0; i < clips.length; i++) {
+                        out[i] = io.vocodex.backend.cpu.CodebookSearch.nearest(ctx, clips[i], m.tiledCodebook(group, layer));
+                    }
+                    return out;
+                }
+
+                @Override
+                public String where() {
+                    return "cpu (full search)";
+                }
+
+                @Override
+                public void close() {
+                }
+            });
+            Random r = new Random(22);
+            int[] lengths = {5, 40, 1, 77, 13};
+            float[][][] latents = new float[lengths.length][24][];
+            for (int i = 0; i < lengths.length; i++) {
+                for (int c = 0; c < 24; c++) {
+                    latents[i][c] = new float[lengths[i]];
+                    for (int t = 0; t < lengths[i]; t++) {
+                        latents[i][c][t] = (float) r.nextGaussian();
+                    }
+                }
+            }
+            latents[3][7][20] = Float.NaN;
+            boolean expectBuilt = io.vocodex.backend.cpu.FactoredSearch.worthwhile(m.tiledCodebook(0, 0), 12);
+            try (io.vocodex.backend.cpu.CpuContext two = new io.vocodex.backend.cpu.CpuContext(2)) {
+                io.vocodex.backend.cpu.CpuContext one = io.vocodex.backend.cpu.CpuContext.singleThreaded();
+                // 5 frames: below the 12 that pay for the build
+                assertArrayEquals(full.quantize(two, latents[0]), m.quantize(two, latents[0]));
+                assertTrue(!m.factoredSearchBuilt(0) && !m.factoredSearchBuilt(1));
+                int[][][] batch = m.quantizeBatch(two, latents);
+                assertEquals(expectBuilt, m.factoredSearchBuilt(0) && m.factoredSearchBuilt(1), "built once 12 frames were searched");
+                int[][][] want = full.quantizeBatch(two, latents);
+                for (int i = 0; i < lengths.length; i++) {
+                    assertArrayEquals(want[i], batch[i], "clip " + i + " in the batch");
+                    assertArrayEquals(want[i], m.quantize(one, latents[i]), "clip " + i + " solo, 1 thread");
+                }
+                assertEquals(0, want[3][0][20], "the NaN frame: code 0, as the original's argmax");
+            }
+        }
+    }
+
     @Test
     void llmTokenIds() {
         DistilCodecModel m = (DistilCodecModel) tiny.model();
