@@ -109,8 +109,9 @@ public final class FactoredSearch {
      * Precomputes {@code u_e} and {@code c_e} for {@code book} and the projection
      * {@code x = weight h + bias} ({@code weight} row-major {@code (book.dim(), in)}, PyTorch's
      * {@code nn.Linear.weight}): {@code 2 numCodes dim in} flops (240 G at DistilCodec's size, about
-     * what searching {@code in} frames in full costs), spread over {@code ctx}'s threads, and
-     * {@code numCodes * in} floats. Returns null when the weights, bias or codes are not all finite
+     * what searching {@code in} frames in full costs; ~3.1 s on one Zen 4 core), spread over
+     * {@code ctx}'s threads, and {@code numCodes * in} floats. The sums run on the search's own
+     * kernel with {@code W}'s columns as the frames, over the packed codebook in place. Returns null when the weights, bias or codes are not all finite
      * or too large for the error bounds (the caller then searches in full).
      *
      * @throws IllegalArgumentException when the shapes disagree or {@link #worthwhile} is false
@@ -140,19 +141,19 @@ public final class FactoredSearch {
             wb += Math.sqrt(row) * Math.abs(bj);
             bb += bj * bj;
         }
-        // W^T in chunks of SUM_CHUNK dimensions: chunk c is the linear (in outputs, its dimensions)
-        int chunks = (dim + SUM_CHUNK - 1) / SUM_CHUNK;
-        PackedLinear[] chunkWeights = new PackedLinear[chunks];
-        for (int c = 0; c < chunks; c++) {
-            int j0 = c * SUM_CHUNK;
-            int len = Math.min(SUM_CHUNK, dim - j0);
-            float[] wt = new float[in * len];
+        // W's columns as "frames" of the codebook's own dot-product kernel, which reads the packed
+        // codebook in place: sums[i][c] = u_(code c)[i], fma chains over SUM_CHUNK dimensions each,
+        // then the chunks added in order
+        int step = VectorSearch.FRAMES;
+        int slots = (in + step - 1) / step * step;
+        float[][] columns = new float[slots][dim];
+        for (int j = 0; j < dim; j++) {
             for (int i = 0; i < in; i++) {
-                for (int jj = 0; jj < len; jj++) {
-                    wt[i * len + jj] = weight[(j0 + jj) * in + i];
-                }
+                columns[i][j] = weight[j * in + i];
             }
-            chunkWeights[c] = PackedLinear.pack(wt, in, len);
+        }
+        for (int i = in; i < slots; i++) {
+            columns[i] = columns[in - 1]; // padding slots reread the last column and are never used
         }
         float[] u = new float[numCodes * in];
         float[] offsets = new float[numCodes];
@@ -160,52 +161,50 @@ public final class FactoredSearch {
         double[] codeNormSq = new double[numCodes];
         double[] projNorm = new double[numCodes];
         boolean[] bad = new boolean[1];
-        int tile = 32;
-        int tiles = (numCodes + tile - 1) / tile;
+        int groupCodes = VectorSearch.GROUP_CODES;
+        int blockCodes = VectorSearch.CODES;
+        int groups = (numCodes + groupCodes - 1) / groupCodes;
         float[] norms = book.norms();
-        ctx.parallelFor(tiles, 2L * tile * dim * in, task -> {
-            int k0 = task * tile;
-            int n = Math.min(numCodes, k0 + tile) - k0;
-            float[][] rows = new float[n][dim];
-            for (int k = 0; k < n; k++) {
-                book.copyCode(k0 + k, rows[k]);
-            }
-            float[][] slice = new float[n][SUM_CHUNK];
-            float[][] part = new float[n][in];
-            float[][] sum = new float[n][in];
-            for (int c = 0; c < chunks; c++) {
-                int j0 = c * SUM_CHUNK;
-                int len = Math.min(SUM_CHUNK, dim - j0);
-                for (int k = 0; k < n; k++) {
-                    System.arraycopy(rows[k], j0, slice[k], 0, len);
+        ctx.parallelFor(groups, 2L * groupCodes * dim * in, g -> {
+            float[] data = book.groupData(g);
+            int code0 = g * groupCodes;
+            int cw = Math.min(groupCodes, numCodes - code0);
+            float[][] sum = new float[slots][groupCodes];
+            float[][] part = new float[slots][groupCodes];
+            for (int d0 = 0; d0 < dim; d0 += SUM_CHUNK) {
+                int d1 = Math.min(dim, d0 + SUM_CHUNK);
+                float[][] target = d0 == 0 ? sum : part;
+                for (int s = 0; s < slots; s += step) {
+                    for (int b = 0; b * blockCodes < cw; b++) {
+                        VectorSearch.frames(data, (b * dim + d0) * blockCodes, b, d0, d1, columns, target, s, true);
+                    }
                 }
-                PackedLinear wc = chunkWeights[c];
-                for (int p = 0; p < wc.panelCount(); p++) {
-                    VectorConv.linearPanel(wc.flat[p], len, slice, 0, n, wc.panelWidth(p), c == 0 ? sum : part, p * PackedLinear.PANEL);
-                }
-                if (c > 0) {
-                    for (int k = 0; k < n; k++) {
-                        float[] s = sum[k];
-                        float[] q = part[k];
-                        for (int i = 0; i < in; i++) {
-                            s[i] += q[i];
+                if (d0 > 0) {
+                    for (int i = 0; i < in; i++) {
+                        float[] a = sum[i];
+                        float[] q = part[i];
+                        for (int c = 0; c < cw; c++) {
+                            a[c] += q[c];
                         }
                     }
                 }
             }
-            for (int k = 0; k < n; k++) {
-                float[] e = rows[k];
+            for (int c = 0; c < cw; c++) {
+                int code = code0 + c;
+                int at = (c / blockCodes) * dim * blockCodes + c % blockCodes;
                 double ee = 0;
                 double be = 0;
-                for (int j = 0; j < dim; j++) {
-                    ee += (double) e[j] * e[j];
-                    be += (double) bias[j] * e[j];
+                for (int j = 0; j < dim; j++, at += blockCodes) {
+                    double v = data[at];
+                    ee += v * v;
+                    be += bias[j] * v;
                 }
                 double uu = 0;
                 for (int i = 0; i < in; i++) {
-                    uu += (double) sum[k][i] * sum[k][i];
+                    float v = sum[i][c];
+                    uu += (double) v * v;
+                    u[code * in + i] = v;
                 }
-                int code = k0 + k;
                 float off = (float) (norms[code] - 2 * be);
                 if (!Double.isFinite(ee) || !Double.isFinite(uu) || !Float.isFinite(off) || !Float.isFinite(norms[code])
                         || ee > MAX_MAGNITUDE * MAX_MAGNITUDE) {
@@ -215,7 +214,6 @@ public final class FactoredSearch {
                 codeNormSq[code] = Math.max(ee, norms[code]);
                 projNorm[code] = Math.sqrt(uu);
                 offsets[code] = off;
-                System.arraycopy(sum[k], 0, u, code * in, in);
             }
         });
         if (bad[0]) {
