@@ -320,14 +320,7 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 System.arraycopy(c, 0, all, at, c.length);
                 at += c.length;
             }
-            int[] codes = CodebookSearch.nearest(ctx, all, codebooks[group][layer]);
-            int[][] out = new int[clips.length][];
-            at = 0;
-            for (int i = 0; i < clips.length; i++) {
-                out[i] = java.util.Arrays.copyOfRange(codes, at, at + clips[i].length);
-                at += clips[i].length;
-            }
-            return out;
+            return splitByClip(CodebookSearch.nearest(ctx, all, codebooks[group][layer]), clips);
         }
 
         @Override
@@ -465,12 +458,16 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 x[at++] = projected[i][t];
             }
         }
-        int[] codes = search.nearest(ctx, h, x);
-        int[][] out = new int[latents.length][];
-        at = 0;
-        for (int i = 0; i < latents.length; i++) {
-            out[i] = java.util.Arrays.copyOfRange(codes, at, at + projected[i].length);
-            at += projected[i].length;
+        return splitByClip(search.nearest(ctx, h, x), projected);
+    }
+
+    /** The codes of all clips' frames, in order, cut back into one array per clip. */
+    private static int[][] splitByClip(int[] codes, float[][][] clips) {
+        int[][] out = new int[clips.length][];
+        int at = 0;
+        for (int i = 0; i < clips.length; i++) {
+            out[i] = java.util.Arrays.copyOfRange(codes, at, at + clips[i].length);
+            at += clips[i].length;
         }
         return out;
     }
