@@ -363,6 +363,23 @@ public final class CpuOps {
         return tile;
     }
 
+    /**
+     * Input frames per unit of a transposed conv: {@link #timeTile}'s rule applied to the unit's
+     * output, {@code stride} times as long as its input, since each of the stride phases writes every
+     * stride-th float of it: while the unit's output rows stay in L2 the phases fill each line before
+     * it goes to memory (with 1 MB of output per unit, each line went out and came back per phase).
+     */
+    static int transposedTimeTile(int tin, int channels, int stride) {
+        int tile = 1024;
+        while (tile > 64 && (long) tile * stride * channels > 64 * 1024) {
+            tile >>= 1;
+        }
+        if (tin <= tile + tile / 2) {
+            return tin;
+        }
+        return tile;
+    }
+
     /** How many parts to split a group's output channels into, so that every thread gets work. */
     static int channelParts(CpuContext ctx, int channelsPerGroup, long otherUnits) {
         int threads = ctx.threads();
@@ -536,7 +553,7 @@ public final class CpuOps {
                 phaseOffsets[p][term] = -(term % tapsP);
             }
         }
-        final int tile = timeTile(nq, coutPerGroup);
+        final int tile = transposedTimeTile(nq, coutPerGroup, stride);
         final int nTiles = (nq + tile - 1) / tile;
         final int parts = channelParts(ctx, coutPerGroup, (long) groups * nTiles);
         final int perPart = (coutPerGroup + parts - 1) / parts;
