@@ -353,12 +353,21 @@ public final class CpuOps {
 
     /** Output time tile: accumulators of a unit ({@code channels x tile}) should sit in L2, scratch rows in L1. */
     static int timeTile(int tout, int channels) {
+        return tileWithin(tout, channels, 128);
+    }
+
+    /**
+     * Frames per tile: the largest power of two up to 1024 (and down to {@code floor}) whose
+     * {@code floatsPerFrame} floats per frame stay within 64 K floats; all {@code frames} when they
+     * are under one and a half tiles.
+     */
+    private static int tileWithin(int frames, long floatsPerFrame, int floor) {
         int tile = 1024;
-        while (tile > 128 && (long) tile * channels > 64 * 1024) {
+        while (tile > floor && tile * floatsPerFrame > 64 * 1024) {
             tile >>= 1;
         }
-        if (tout <= tile + tile / 2) {
-            return tout; // one tile: accumulate straight into the output rows
+        if (frames <= tile + tile / 2) {
+            return frames; // one tile: accumulate straight into the output rows
         }
         return tile;
     }
@@ -370,14 +379,7 @@ public final class CpuOps {
      * it goes to memory (with 1 MB of output per unit, each line went out and came back per phase).
      */
     static int transposedTimeTile(int tin, int channels, int stride) {
-        int tile = 1024;
-        while (tile > 64 && (long) tile * stride * channels > 64 * 1024) {
-            tile >>= 1;
-        }
-        if (tin <= tile + tile / 2) {
-            return tin;
-        }
-        return tile;
+        return tileWithin(tin, (long) channels * stride, 64);
     }
 
     /** How many parts to split a group's output channels into, so that every thread gets work. */

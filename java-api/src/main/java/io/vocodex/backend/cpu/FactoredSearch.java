@@ -111,8 +111,9 @@ public final class FactoredSearch {
      * {@code nn.Linear.weight}): {@code 2 numCodes dim in} flops (240 G at DistilCodec's size, about
      * what searching {@code in} frames in full costs; ~3.1 s on one Zen 4 core), spread over
      * {@code ctx}'s threads, and {@code numCodes * in} floats. The sums run on the search's own
-     * kernel with {@code W}'s columns as the frames, over the packed codebook in place. Returns null when the weights, bias or codes are not all finite
-     * or too large for the error bounds (the caller then searches in full).
+     * kernel with {@code W}'s columns as the frames, over the packed codebook in place. Returns null
+     * when the weights, bias or codes are not all finite or too large for the error bounds (the
+     * caller then searches in full).
      *
      * @throws IllegalArgumentException when the shapes disagree or {@link #worthwhile} is false
      */
@@ -275,22 +276,18 @@ public final class FactoredSearch {
             }
         }
         int[] out = new int[frames];
-        int[][] candidates = new int[frames][];
-        boolean[] full = new boolean[frames];
+        int[][] candidates = new int[frames][]; // null: the frame is searched in full
+        // one score buffer for every chunk (12 MiB at 96 frames x 32768 codes)
+        float[][] dots = new float[Math.min(frames, FRAME_CHUNK)][book.numCodes()];
         for (int f0 = 0; f0 < frames; f0 += FRAME_CHUNK) {
             int n = Math.min(frames, f0 + FRAME_CHUNK) - f0;
-            float[][] hc = Arrays.copyOfRange(h, f0, f0 + n);
             int start = f0;
-            float[][] dots = dots(ctx, hc);
-            ctx.parallelFor(n, 4L * book.numCodes(), i -> {
-                int f = start + i;
-                candidates[f] = select(h[f], x[f], dots[i]);
-                full[f] = candidates[f] == null;
-            });
+            dots(ctx, Arrays.copyOfRange(h, f0, f0 + n), dots);
+            ctx.parallelFor(n, 4L * book.numCodes(), i -> candidates[start + i] = select(h[start + i], x[start + i], dots[i]));
         }
         int fullCount = 0;
-        for (boolean b : full) {
-            fullCount += b ? 1 : 0;
+        for (int[] c : candidates) {
+            fullCount += c == null ? 1 : 0;
         }
         stats.frames += frames;
         stats.fullFrames += fullCount;
@@ -298,14 +295,14 @@ public final class FactoredSearch {
             float[][] rest = new float[fullCount][];
             int at = 0;
             for (int f = 0; f < frames; f++) {
-                if (full[f]) {
+                if (candidates[f] == null) {
                     rest[at++] = x[f];
                 }
             }
             int[] codes = CodebookSearch.nearest(ctx, rest, book);
             at = 0;
             for (int f = 0; f < frames; f++) {
-                if (full[f]) {
+                if (candidates[f] == null) {
                     out[f] = codes[at++];
                 }
             }
@@ -315,14 +312,13 @@ public final class FactoredSearch {
     }
 
     /**
-     * {@code dots[t][e] = h[t].u_e} for every code: {@link CodebookSearch}'s dot-product kernel over
-     * the packed {@code u} (its groups of codes, slices of {@link VectorSearch#DIMS} inputs, four
-     * frames at a time), a task per group of codes.
+     * {@code dots[t][e] = h[t].u_e} for every code and {@code t < h.length}: {@link CodebookSearch}'s
+     * dot-product kernel over the packed {@code u} (its groups of codes, slices of
+     * {@link VectorSearch#DIMS} inputs, four frames at a time), a task per group of codes.
      */
-    private float[][] dots(CpuContext ctx, float[][] h) {
+    private void dots(CpuContext ctx, float[][] h, float[][] dots) {
         int n = h.length;
         int numCodes = book.numCodes();
-        float[][] dots = new float[n][numCodes];
         int step = VectorSearch.FRAMES;
         int slots = (n + step - 1) / step * step;
         float[][] rows = new float[slots][];
@@ -349,7 +345,6 @@ public final class FactoredSearch {
                 System.arraycopy(acc[t], 0, dots[t], code0, cw);
             }
         });
-        return dots;
     }
 
     /**

@@ -50,6 +50,16 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
          */
         int[][] nearest(CpuContext ctx, int group, int layer, float[][][] clips);
 
+        /**
+         * {@link #nearest} in the first codebook ({@code layer} 0) of group {@code group}, whose frames
+         * {@code clips[i]} are {@code project_in} of the pre-quantization latents {@code latents[i]}
+         * {@code (dim, T_i)}. A search may use the latents to find the same codes with less work (the
+         * CPU search runs {@link FactoredSearch} once built); by default they are not used.
+         */
+        default int[][] nearestFirstLayer(CpuContext ctx, int group, float[][][] latents, float[][][] clips) {
+            return nearest(ctx, group, 0, clips);
+        }
+
         /** Where it runs, for logs (e.g. {@code "cpu"}, {@code "cuda:0"}). */
         String where();
 
@@ -323,6 +333,36 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
             return splitByClip(CodebookSearch.nearest(ctx, all, codebooks[group][layer]), clips);
         }
 
+        /**
+         * The factored search ({@link Factored}) where group {@code group} has one and this call
+         * builds it or finds it built; else the full search.
+         */
+        @Override
+        public int[][] nearestFirstLayer(CpuContext ctx, int group, float[][][] latents, float[][][] clips) {
+            int total = 0;
+            for (float[][] c : clips) {
+                total += c.length;
+            }
+            FactoredSearch search = factored[group] == null ? null : factored[group].forCall(ctx, total);
+            if (search == null) {
+                return nearest(ctx, group, 0, clips);
+            }
+            int perGroup = search.inFeatures();
+            float[][] h = new float[total][];
+            float[][] x = new float[total][];
+            int at = 0;
+            for (int i = 0; i < latents.length; i++) {
+                float[][] chunk = new float[perGroup][];
+                System.arraycopy(latents[i], group * perGroup, chunk, 0, perGroup);
+                float[][] frames = TransformerOps.transpose(chunk);
+                for (int t = 0; t < clips[i].length; t++) {
+                    h[at] = frames[t];
+                    x[at++] = clips[i][t];
+                }
+            }
+            return splitByClip(search.nearest(ctx, h, x), clips);
+        }
+
         @Override
         public String where() {
             return "cpu";
@@ -399,10 +439,8 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
                 residual[i] = projectIn(ctx, latents[i], g);
             }
             for (int r = 0; r < res; r++) {
-                int[][] idx = r == 0 ? nearestFactored(ctx, g, latents, residual) : null;
-                if (idx == null) {
-                    idx = codeSearch.nearest(ctx, g, r, residual);
-                }
+                int[][] idx = r == 0 ? codeSearch.nearestFirstLayer(ctx, g, latents, residual)
+                        : codeSearch.nearest(ctx, g, r, residual);
                 for (int i = 0; i < clips; i++) {
                     codes[i][g * res + r] = idx[i];
                 }
@@ -427,38 +465,6 @@ public final class DistilCodecModel implements CodecModel, AutoCloseable {
     /** Whether group {@code g}'s factored CPU search has been built (for tests and logs). */
     boolean factoredSearchBuilt(int g) {
         return factored[g] != null && factored[g].isBuilt();
-    }
-
-    /**
-     * The first layer's codes of group {@code g} by the factored CPU search, or null where it does not
-     * apply (another search installed, no projection, not built yet).
-     */
-    private int[][] nearestFactored(CpuContext ctx, int g, float[][][] latents, float[][][] projected) {
-        if (factored[g] == null || !(codeSearch instanceof CpuCodeSearch)) {
-            return null;
-        }
-        int total = 0;
-        for (float[][] p : projected) {
-            total += p.length;
-        }
-        FactoredSearch search = factored[g].forCall(ctx, total);
-        if (search == null) {
-            return null;
-        }
-        int perGroup = search.inFeatures();
-        float[][] h = new float[total][];
-        float[][] x = new float[total][];
-        int at = 0;
-        for (int i = 0; i < latents.length; i++) {
-            float[][] chunk = new float[perGroup][];
-            System.arraycopy(latents[i], g * perGroup, chunk, 0, perGroup);
-            float[][] frames = TransformerOps.transpose(chunk);
-            for (int t = 0; t < projected[i].length; t++) {
-                h[at] = frames[t];
-                x[at++] = projected[i][t];
-            }
-        }
-        return splitByClip(search.nearest(ctx, h, x), projected);
     }
 
     /** The codes of all clips' frames, in order, cut back into one array per clip. */
